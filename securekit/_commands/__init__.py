@@ -1,0 +1,1 @@
+"""Subcommands of the ``securekit`` command, one module each (see ``cli.py``)."""
