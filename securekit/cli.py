@@ -24,6 +24,15 @@ from typing import Final
 from securekit import _commands
 from securekit.errors import ConfigurationError, UnavailableError, VerificationError
 
+__all__ = [
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "EXIT_VERIFICATION_FAILED",
+    "build_parser",
+    "main",
+]
+
 EXIT_OK: Final = 0
 EXIT_VERIFICATION_FAILED: Final = 1
 EXIT_USAGE: Final = 2

@@ -48,7 +48,7 @@ def test_every_reason_gives_constant_public_message(cls: type[errors.Verificatio
         assert exc.args == (cls.public_message,)
         assert exc.reason is reason
         assert reason.value in repr(exc)
-        clone = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object
+        clone = pickle.loads(pickle.dumps(exc))
         assert type(clone) is cls
         assert clone.reason is reason
 

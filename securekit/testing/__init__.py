@@ -8,6 +8,6 @@ and ``fixed_clock``.
 from __future__ import annotations
 
 from securekit.testing._clock import FixedClock
-from securekit.testing._services import RedisServer, ServiceMissing, require_service
+from securekit.testing._services import RedisServer, ServiceMissingError, require_service
 
-__all__ = ["FixedClock", "RedisServer", "ServiceMissing", "require_service"]
+__all__ = ["FixedClock", "RedisServer", "ServiceMissingError", "require_service"]

@@ -18,10 +18,10 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["RedisServer", "ServiceMissing", "free_port", "in_ci", "require_service"]
+__all__ = ["RedisServer", "ServiceMissingError", "free_port", "in_ci", "require_service"]
 
 
-class ServiceMissing(RuntimeError):
+class ServiceMissingError(RuntimeError):
     """A service needed by a test could not be found or started."""
 
 
@@ -56,7 +56,9 @@ class RedisServer:
     def __init__(self, executable: str | None = None, *, port: int | None = None) -> None:
         found = executable or shutil.which("redis-server")
         if found is None:
-            raise ServiceMissing("redis-server is not installed (apt-get install redis-server)")
+            raise ServiceMissingError(
+                "redis-server is not installed (apt-get install redis-server)"
+            )
         self.executable = found
         self.port = port or free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="securekit-redis-"))
@@ -85,18 +87,18 @@ class RedisServer:
             "--dir", str(self._dir),
             "--protected-mode", "yes",
         ]  # fmt: skip
-        self._proc = subprocess.Popen(  # nosec B603 - list argv, no shell
+        self._proc = subprocess.Popen(  # noqa: S603  # nosec B603 - list argv, no shell
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise ServiceMissing(f"redis-server exited with code {self._proc.returncode}")
+                raise ServiceMissingError(f"redis-server exited with code {self._proc.returncode}")
             if self._ping():
                 return
             time.sleep(0.02)
         self.stop()
-        raise ServiceMissing("redis-server did not answer PING in time")
+        raise ServiceMissingError("redis-server did not answer PING in time")
 
     def _ping(self) -> bool:
         try:

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from securekit.testing._clock import FixedClock
-from securekit.testing._services import RedisServer, ServiceMissing, require_service
+from securekit.testing._services import RedisServer, ServiceMissingError, require_service
+
+__all__ = ["fixed_clock", "redis_server", "redis_url"]
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def redis_server() -> Iterator[RedisServer]:
     try:
         server = RedisServer()
         server.start()
-    except ServiceMissing as exc:
+    except ServiceMissingError as exc:
         require_service("redis-server", str(exc))
     try:
         yield server
