@@ -1,0 +1,84 @@
+"""XAES-256-GCM (c2sp.org/XAES-256-GCM) built from ``cryptography``'s AES-256 and AES-256-GCM.
+
+Private: applications use :class:`securekit.aead.Aead`. This module only
+implements the extended-nonce AEAD of the C2SP specification:
+
+1. ``L = AES-256_K(0^128)``; ``K1 = L << 1``, xor ``0x87`` into the last byte
+   when the most significant bit of ``L`` is set (NIST SP 800-38B, 6.1).
+2. ``M1 = 0x00 0x01 'X' 0x00 || N[:12]`` and ``M2 = 0x00 0x02 'X' 0x00 || N[:12]``
+   (NIST SP 800-108r1 counter KDF, section 4.1, CMAC-AES-256 as the PRF).
+3. ``Kx = AES-256_K(M1 xor K1) || AES-256_K(M2 xor K1)``, ``Nx = N[12:]``.
+4. AES-256-GCM with ``Kx`` and ``Nx``.
+
+Steps 1 and 2's ``K1`` and the AES-256 key schedule depend on the key only,
+so they are computed once per key and cached on the instance: a small message
+costs one extra two-block AES call over plain AES-256-GCM.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Final
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+#: Key size of XAES-256-GCM in bytes (c2sp.org/XAES-256-GCM, "Inputs").
+KEY_SIZE: Final = 32
+#: Nonce size of XAES-256-GCM in bytes (192 bits, c2sp.org/XAES-256-GCM).
+NONCE_SIZE: Final = 24
+#: GCM tag size in bytes (NIST SP 800-38D, full-length tag).
+TAG_SIZE: Final = 16
+
+_MASK128: Final = (1 << 128) - 1
+#: The CMAC subkey constant for 128-bit blocks (NIST SP 800-38B, 5.3: R128).
+_RB: Final = 0x87
+#: ``0x00 0x01 'X' 0x00`` and ``0x00 0x02 'X' 0x00`` as the top 32 bits of M1/M2.
+_PREFIX1: Final = int.from_bytes(b"\x00\x01X\x00" + bytes(12), "big")
+_PREFIX2: Final = int.from_bytes(b"\x00\x02X\x00" + bytes(12), "big")
+
+
+class XAES256GCM:
+    """XAES-256-GCM with the per-key CMAC subkey and AES key schedule cached.
+
+    Instances are safe to share between threads: the cached AES-ECB context is
+    used under a lock (it is stateless between blocks, but the underlying
+    object does not promise concurrent use).
+    """
+
+    __slots__ = ("_ecb", "_k1", "_lock")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_SIZE:
+            raise ValueError("XAES-256-GCM keys are 32 bytes")
+        # ECB here is the raw AES-256 block function the C2SP KDF is defined
+        # with (one block per call), not a mode used to encrypt data.
+        self._ecb = Cipher(algorithms.AES256(key), modes.ECB()).encryptor()  # noqa: S305
+        big_l = int.from_bytes(self._ecb.update(bytes(16)), "big")
+        k1 = (big_l << 1) & _MASK128
+        if big_l >> 127:
+            k1 ^= _RB
+        self._k1 = k1
+        self._lock = threading.Lock()
+
+    def derive(self, nonce: bytes) -> tuple[bytes, bytes]:
+        """Return the AES-256-GCM key ``Kx`` and 12-byte nonce ``Nx`` for ``nonce``."""
+        if len(nonce) != NONCE_SIZE:
+            raise ValueError("XAES-256-GCM nonces are 24 bytes")
+        half = int.from_bytes(nonce[:12], "big")
+        m1 = (_PREFIX1 | half) ^ self._k1
+        m2 = (_PREFIX2 | half) ^ self._k1
+        blocks = m1.to_bytes(16, "big") + m2.to_bytes(16, "big")
+        with self._lock:
+            derived = self._ecb.update(blocks)
+        return derived, nonce[12:]
+
+    def encrypt(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+        """Encrypt; returns ciphertext followed by the 16-byte tag."""
+        key, inner = self.derive(nonce)
+        return AESGCM(key).encrypt(inner, plaintext, aad)
+
+    def decrypt(self, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+        """Decrypt and authenticate; raises ``cryptography``'s ``InvalidTag``."""
+        key, inner = self.derive(nonce)
+        return AESGCM(key).decrypt(inner, ciphertext, aad)
