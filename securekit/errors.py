@@ -122,6 +122,13 @@ class PasswordReason(_Reason):
     BREACHED = "breached"
     REPETITIVE = "repetitive"
     FORBIDDEN_CHARACTER = "forbidden_character"
+    # Outcomes of PasswordHasher.verify (logged, never raised to callers).
+    MISMATCH = "mismatch"
+    NO_HASH = "no_hash"
+    MALFORMED_HASH = "malformed_hash"
+    UNSUPPORTED_HASH = "unsupported_hash"
+    HASH_OVER_LIMIT = "hash_over_limit"
+    UNKNOWN_KEY = "unknown_key"
 
 
 class TokenReason(_Reason):
