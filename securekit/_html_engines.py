@@ -1,0 +1,182 @@
+"""Sanitizer engines behind :class:`securekit.html.Policy` (private).
+
+Each engine compiles a policy once (a reusable cleaner) and then cleans
+strings. The nh3 engine is the default; bleach is optional and imported only
+when asked for. Both receive the *same* allowlists, so a policy means the same
+thing on either engine; ``tests/test_html_engines.py`` checks that over the
+XSS corpus.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import nh3
+
+if TYPE_CHECKING:
+    from securekit.html import Policy
+
+__all__ = ["BleachEngine", "Engine", "Nh3Engine", "build_engine", "https_image_filter"]
+
+#: Tags whose *content* is dropped along with the tag: their text is code or
+#: styling, never prose (ammonia's own default set, made explicit).
+CLEAN_CONTENT_TAGS: Final = frozenset({"script", "style"})
+
+
+class Engine(Protocol):
+    """A compiled sanitizer: one call cleans one document."""
+
+    name: str
+
+    def clean(self, html: str) -> str:
+        """Return the sanitized form of ``html``."""
+        ...  # pragma: no cover - protocol
+
+
+def https_image_filter(tag: str, attribute: str, value: str) -> str | None:
+    """Keep ``<img src>`` only when it is an absolute ``https:`` URL.
+
+    The engines' scheme allowlist is global (it covers ``href`` and ``src``
+    alike); rich content narrows images further so that a post cannot load
+    mixed content or track readers over plain http.
+    """
+    if tag == "img" and attribute == "src":
+        return value if value[:8].lower() == "https://" else None
+    return value
+
+
+class Nh3Engine:
+    """The default engine: nh3 (ammonia, html5ever parser)."""
+
+    name = "nh3"
+
+    def __init__(self, policy: Policy) -> None:
+        options: dict[str, Any] = {
+            "tags": set(policy.tags),
+            "clean_content_tags": set(CLEAN_CONTENT_TAGS - frozenset(policy.tags)),
+            "attributes": {tag: set(attrs) for tag, attrs in policy.attributes.items()},
+            "url_schemes": set(policy.url_schemes),
+            "strip_comments": True,
+            "link_rel": policy.link_rel,
+        }
+        if policy.https_images_only:
+            options["attribute_filter"] = https_image_filter
+        self._cleaner = nh3.Cleaner(**options)
+
+    def clean(self, html: str) -> str:
+        """Return the sanitized form of ``html``."""
+        return self._cleaner.clean(html)
+
+
+class BleachEngine:
+    """The optional engine for applications migrating from bleach.
+
+    bleach 6.4.0 is its final release (unmaintained, no more security fixes),
+    which is why it is not the default. Its deprecation warnings are filtered
+    here, at the one place that imports it, so ``-W error`` applications can
+    still choose it deliberately.
+    """
+
+    name = "bleach"
+
+    def __init__(self, policy: Policy) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            import bleach.sanitizer  # noqa: PLC0415 - optional dependency
+            from bleach._vendor.html5lib.filters.base import Filter  # noqa: PLC0415
+
+        rel = policy.link_rel
+        https_only = policy.https_images_only
+        allowed = {tag: frozenset(attrs) for tag, attrs in policy.attributes.items()}
+        generic = allowed.get("*", frozenset())
+
+        def attribute_allowed(tag: str, name: str, value: str) -> bool:
+            if name not in allowed.get(tag, frozenset()) and name not in generic:
+                return False
+            if https_only and https_image_filter(tag, name, value) is None:
+                return False
+            # rel is always set by the filter below, as nh3 does.
+            return not (tag == "a" and name == "rel" and rel is not None)
+
+        class _LinkRel(Filter):  # type: ignore[misc]
+            def __iter__(self) -> Iterator[dict[str, Any]]:
+                for token in super().__iter__():
+                    if (
+                        rel is not None
+                        and token.get("type") in {"StartTag", "EmptyTag"}
+                        and token.get("name") == "a"
+                    ):
+                        data = dict(token.get("data") or {})
+                        data[(None, "rel")] = rel
+                        yield {**token, "data": data}
+                        continue
+                    yield token
+
+        self._cleaner = bleach.sanitizer.Cleaner(
+            tags=set(policy.tags),
+            attributes=attribute_allowed,
+            protocols=set(policy.url_schemes),
+            strip=True,
+            strip_comments=True,
+            filters=[_LinkRel],
+        )
+        self._drop_content = CLEAN_CONTENT_TAGS - frozenset(policy.tags)
+
+    def clean(self, html: str) -> str:
+        """Return the sanitized form of ``html``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result: str = self._cleaner.clean(_drop_content(html, self._drop_content))
+        return result
+
+
+def _drop_content(html: str, tags: frozenset[str]) -> str:
+    """Remove script/style elements with their content before bleach runs.
+
+    bleach's ``strip=True`` keeps the text inside a stripped ``<script>``;
+    nh3 drops it. Doing the same here keeps the engines' meaning aligned. The
+    html5lib tree walker finds the elements exactly as a browser would.
+    """
+    if not tags:
+        return html
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bleach._vendor import html5lib  # noqa: PLC0415 - optional (bleach)
+
+    fragment = html5lib.parseFragment(html, namespaceHTMLElements=False)
+    removed = False
+    for parent in list(fragment.iter()):
+        previous = None
+        for child in list(parent):
+            if not (isinstance(child.tag, str) and child.tag in tags):
+                previous = child
+                continue
+            # Keep the text that followed the removed element.
+            tail = child.tail or ""
+            parent.remove(child)
+            removed = True
+            if previous is None:
+                parent.text = (parent.text or "") + tail
+            else:
+                previous.tail = (previous.tail or "") + tail
+    if not removed:
+        return html
+    walker = html5lib.getTreeWalker("etree")
+    serializer = html5lib.serializer.HTMLSerializer(
+        quote_attr_values="always", omit_optional_tags=False, resolve_entities=False
+    )
+    return str(serializer.render(walker(fragment)))
+
+
+ENGINES: Final[Mapping[str, Callable[[Policy], Engine]]] = {
+    "nh3": Nh3Engine,
+    "bleach": BleachEngine,
+}
+
+
+def build_engine(name: str, policy: Policy) -> Engine:
+    """Compile ``policy`` for the engine called ``name``."""
+    return ENGINES[name](policy)
