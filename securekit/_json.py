@@ -1,0 +1,197 @@
+"""Strict JSON loading shared by validation, JWT, signing and sessions.
+
+The standard library parser is fast (C) but permissive: it accepts ``NaN`` and
+``Infinity``, keeps the last of duplicate keys, turns ``1e999`` into infinity,
+decodes ``\\ud800`` into a lone surrogate, guesses UTF-16/32 for bytes and
+raises ``RecursionError`` on deep nesting. :func:`load_json` keeps the C parser
+and closes each of those gaps with cheap checks before and hooks during
+parsing, so it stays within a small factor of ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Final
+
+from securekit.errors import ConfigurationError, InputReason, InputValidationError
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "MAX_DEPTH_LIMIT", "load_json"]
+
+#: 1 MiB: the default body limit of common servers and frameworks (nginx's
+#: ``client_max_body_size``, Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is 2.5 MB).
+#: Callers parsing tokens or headers pass a much smaller value.
+DEFAULT_MAX_BYTES: Final = 1024 * 1024
+#: 64 levels: far beyond any real API document (RFC 8259 section 9 allows
+#: parsers to limit nesting depth), far below the interpreter's recursion limit.
+DEFAULT_MAX_DEPTH: Final = 64
+#: The C parser recurses once per level; beyond ~1000 levels Python raises
+#: RecursionError, so a configured limit above this could never be honoured.
+MAX_DEPTH_LIMIT: Final = 512
+#: Python refuses int() on more than 4300 digits (CVE-2020-10735 mitigation);
+#: checking first gives one clear reason and avoids the quadratic conversion.
+_MAX_INT_DIGITS: Final = 4300
+
+# A possibly escaped surrogate (``\ud800``-``\udfff``). A match can be a false
+# positive (an escaped backslash followed by "ud8..."); it only enables the
+# exact post-parse check, so false positives cost time, never correctness.
+_ESCAPED_SURROGATE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _reject(reason: InputReason) -> InputValidationError:
+    return InputValidationError(reason)
+
+
+def _parse_constant(_name: str) -> object:
+    # NaN, Infinity and -Infinity are not JSON (RFC 8259 section 6).
+    raise _reject(InputReason.NOT_FINITE)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # "1e999" is valid JSON syntax but overflows to infinity.
+        raise _reject(InputReason.NOT_FINITE)
+    return value
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise _reject(InputReason.TOO_LARGE)
+    try:
+        return int(text)
+    except ValueError:
+        # sys.set_int_max_str_digits() may have lowered the interpreter's limit.
+        raise _reject(InputReason.TOO_LARGE) from None
+
+
+def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        # RFC 8259 section 4: names SHOULD be unique; parsers disagree on which
+        # duplicate wins, which enables parser-differential attacks (RFC 7493).
+        raise _reject(InputReason.DUPLICATE_KEY)
+    return result
+
+
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object_pairs,
+    parse_float=_parse_float,
+    parse_int=_parse_int,
+    parse_constant=_parse_constant,
+    strict=True,
+)
+
+
+def _check_limits(max_bytes: int, max_depth: int) -> None:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ConfigurationError("max_bytes must be a positive int")
+    if (
+        isinstance(max_depth, bool)
+        or not isinstance(max_depth, int)
+        or not 1 <= max_depth <= MAX_DEPTH_LIMIT
+    ):
+        raise ConfigurationError(f"max_depth must be an int from 1 to {MAX_DEPTH_LIMIT}")
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _walk(value: object, max_depth: int, *, check_strings: bool) -> None:
+    """Check nesting depth and (optionally) decoded strings, iteratively."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth >= max_depth:
+                raise _reject(InputReason.TOO_DEEP)
+            for key, child in item.items():
+                if check_strings and _has_lone_surrogate(key):
+                    raise _reject(InputReason.BAD_ENCODING)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth >= max_depth:
+                raise _reject(InputReason.TOO_DEEP)
+            stack.extend((child, depth + 1) for child in item)
+        elif check_strings and isinstance(item, str) and _has_lone_surrogate(item):
+            raise _reject(InputReason.BAD_ENCODING)
+
+
+def load_json(
+    body: str | bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> object:
+    """Parse untrusted JSON strictly.
+
+    Rejects, with :class:`~securekit.errors.InputValidationError`: bodies over
+    ``max_bytes`` (checked before decoding or parsing), invalid UTF-8 (bytes
+    must be UTF-8, RFC 8259 section 8.1; no BOM, no UTF-16/32 guessing), lone
+    surrogates (literal or ``\\u`` escaped), invalid JSON, duplicate object
+    keys, ``NaN``/``Infinity`` and numbers that overflow to infinity, integers
+    over 4300 digits, and nesting deeper than ``max_depth`` arrays/objects.
+
+    Args:
+        body: the JSON text, as ``str`` or UTF-8 ``bytes``.
+        max_bytes: the largest accepted body, in UTF-8 bytes.
+        max_depth: the deepest accepted nesting of arrays and objects
+            (``1`` allows ``[1]`` but not ``[[1]]``).
+
+    Returns:
+        The parsed value (``dict``, ``list``, ``str``, ``int``, ``float``,
+        ``bool`` or ``None``).
+
+    Raises:
+        TypeError: ``body`` is not ``str`` or ``bytes``.
+        ConfigurationError: ``max_bytes`` or ``max_depth`` is out of range.
+        InputValidationError: the body was rejected; ``reason`` says why.
+    """
+    _check_limits(max_bytes, max_depth)
+    if isinstance(body, bytes | bytearray | memoryview):
+        if len(body) > max_bytes:
+            raise _reject(InputReason.TOO_LARGE)
+        try:
+            # Strict UTF-8 also refuses encoded surrogates (CESU-8) and
+            # overlong forms.
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _reject(InputReason.BAD_ENCODING) from None
+    elif isinstance(body, str):
+        # A str cannot be shorter in UTF-8 than in code points, so the cheap
+        # length check comes first; the exact size only when it may matter.
+        if len(body) > max_bytes:
+            raise _reject(InputReason.TOO_LARGE)
+        if not body.isascii():
+            if _has_lone_surrogate(body):
+                raise _reject(InputReason.BAD_ENCODING)
+            if len(body) * 4 > max_bytes and len(body.encode("utf-8")) > max_bytes:
+                raise _reject(InputReason.TOO_LARGE)
+        text = body
+    else:
+        raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+    if text.startswith("\ufeff"):
+        # RFC 8259 section 8.1: a BOM MUST NOT be added; treat as malformed.
+        raise _reject(InputReason.INVALID_JSON)
+    # The exact depth is only walked when the document has more openers than
+    # the limit allows (a C-speed count); the parser itself is bounded by the
+    # size limit and by the interpreter's recursion limit (caught below).
+    openers = text.count("[") + text.count("{")
+    check_depth = openers > max_depth
+    check_strings = "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError:
+        # JSONDecodeError.doc holds the whole input: never chain it.
+        raise _reject(InputReason.INVALID_JSON) from None
+    except RecursionError:
+        raise _reject(InputReason.TOO_DEEP) from None
+    if check_depth or check_strings:
+        _walk(value, max_depth, check_strings=check_strings)
+    return value
