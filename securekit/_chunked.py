@@ -92,7 +92,7 @@ def derive(input_key: bytes, salt: bytes, context: bytes) -> tuple[bytes, bytes,
     return okm[:KEY_SIZE], okm[KEY_SIZE : KEY_SIZE + _NONCE_SIZE], okm[KEY_SIZE + _NONCE_SIZE :]
 
 
-def _read_full(src: Readable, size: int) -> bytes:
+def read_full(src: Readable, size: int) -> bytes:
     """Read up to ``size`` bytes, looping over short reads until EOF."""
     data = src.read(size)
     if len(data) == size or not data:
@@ -130,7 +130,7 @@ def encrypt(
     counter = 0
     total = 0
     while True:
-        block = _read_full(src, CHUNK_SIZE * _BATCH)
+        block = read_full(src, CHUNK_SIZE * _BATCH)
         view = memoryview(block)
         out: list[bytes] = []
         # A batch shorter than a full one is the end of the input: its last
@@ -178,7 +178,7 @@ def decrypt(
     """
     if len(input_key) != KEY_SIZE:
         raise ChunkedError("key_size")
-    header = _read_full(src, HEADER_SIZE)
+    header = read_full(src, HEADER_SIZE)
     if len(header) < HEADER_SIZE:
         raise ChunkedError("truncated")
     salt, commitment = header[:SALT_SIZE], header[SALT_SIZE:]
@@ -204,14 +204,14 @@ def decrypt_raw(
     counter = 0
     total = 0
     batch_size = SEALED_CHUNK * _BATCH
-    pending = _read_full(src, batch_size)
+    pending = read_full(src, batch_size)
     while True:
         # Read one batch ahead so that a batch ending exactly on a chunk
         # boundary is known to be final (then truncated) or not. Batches are
         # whole sealed chunks, so a short sealed chunk only ever appears at
         # the end of the input: bytes appended after the real final chunk
         # are decrypted as one more chunk, which fails its tag (extension).
-        following = _read_full(src, batch_size) if len(pending) == batch_size else b""
+        following = read_full(src, batch_size) if len(pending) == batch_size else b""
         view = memoryview(pending)
         out: list[bytes] = []
         offset = 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from typing import Final
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 #: Key size of XAES-256-GCM in bytes (c2sp.org/XAES-256-GCM, "Inputs").
@@ -33,52 +33,84 @@ TAG_SIZE: Final = 16
 _MASK128: Final = (1 << 128) - 1
 #: The CMAC subkey constant for 128-bit blocks (NIST SP 800-38B, 5.3: R128).
 _RB: Final = 0x87
-#: ``0x00 0x01 'X' 0x00`` and ``0x00 0x02 'X' 0x00`` as the top 32 bits of M1/M2.
-_PREFIX1: Final = int.from_bytes(b"\x00\x01X\x00" + bytes(12), "big")
-_PREFIX2: Final = int.from_bytes(b"\x00\x02X\x00" + bytes(12), "big")
+#: The first four bytes of M1 and M2: 0x00, the counter i (1 or 2), 'X', 0x00.
+_PREFIX1: Final = b"\x00\x01X\x00"
+_PREFIX2: Final = b"\x00\x02X\x00"
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
 class XAES256GCM:
     """XAES-256-GCM with the per-key CMAC subkey and AES key schedule cached.
 
-    Instances are safe to share between threads: the cached AES-ECB context is
-    used under a lock (it is stateless between blocks, but the underlying
-    object does not promise concurrent use).
+    Instances are safe to share between threads: each thread gets its own
+    cached AES-ECB context (cheaper than a lock on every message, and the
+    context object does not promise concurrent use).
     """
 
-    __slots__ = ("_ecb", "_k1", "_lock")
+    __slots__ = ("_k1_low", "_key", "_local", "_p1", "_p2")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_SIZE:
             raise ValueError("XAES-256-GCM keys are 32 bytes")
         # ECB here is the raw AES-256 block function the C2SP KDF is defined
         # with (one block per call), not a mode used to encrypt data.
-        self._ecb = Cipher(algorithms.AES256(key), modes.ECB()).encryptor()  # noqa: S305
-        big_l = int.from_bytes(self._ecb.update(bytes(16)), "big")
-        k1 = (big_l << 1) & _MASK128
+        self._key = key
+        self._local = threading.local()
+        big_l = int.from_bytes(self._ecb().update(bytes(16)), "big")
+        k1_int = (big_l << 1) & _MASK128
         if big_l >> 127:
-            k1 ^= _RB
-        self._k1 = k1
-        self._lock = threading.Lock()
+            k1_int ^= _RB
+        k1 = k1_int.to_bytes(16, "big")
+        # M xor K1 splits into (prefix xor K1[:4]) || (N[:12] xor K1[4:]); the
+        # first part is constant per key, so only 12 bytes are xored per call.
+        self._p1 = _xor(_PREFIX1, k1[:4])
+        self._p2 = _xor(_PREFIX2, k1[:4])
+        self._k1_low = int.from_bytes(k1[4:], "big")
+
+    def _ecb(self) -> CipherContext:
+        # One AES-256 block-function context per thread, built on first use.
+        ecb: CipherContext | None = getattr(self._local, "ecb", None)
+        if ecb is None:
+            ecb = Cipher(algorithms.AES256(self._key), modes.ECB()).encryptor()  # noqa: S305
+            self._local.ecb = ecb
+        return ecb
 
     def derive(self, nonce: bytes) -> tuple[bytes, bytes]:
         """Return the AES-256-GCM key ``Kx`` and 12-byte nonce ``Nx`` for ``nonce``."""
         if len(nonce) != NONCE_SIZE:
             raise ValueError("XAES-256-GCM nonces are 24 bytes")
-        half = int.from_bytes(nonce[:12], "big")
-        m1 = (_PREFIX1 | half) ^ self._k1
-        m2 = (_PREFIX2 | half) ^ self._k1
-        blocks = m1.to_bytes(16, "big") + m2.to_bytes(16, "big")
-        with self._lock:
-            derived = self._ecb.update(blocks)
-        return derived, nonce[12:]
+        low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
+        blocks = self._p1 + low + self._p2 + low
+        try:
+            ecb: CipherContext = self._local.ecb
+        except AttributeError:
+            ecb = self._ecb()
+        return ecb.update(blocks), nonce[12:]
 
     def encrypt(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         """Encrypt; returns ciphertext followed by the 16-byte tag."""
-        key, inner = self.derive(nonce)
-        return AESGCM(key).encrypt(inner, plaintext, aad)
+        # derive() inlined: this is the per-message hot path.
+        if len(nonce) != NONCE_SIZE:
+            raise ValueError("XAES-256-GCM nonces are 24 bytes")
+        low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
+        try:
+            ecb: CipherContext = self._local.ecb
+        except AttributeError:
+            ecb = self._ecb()
+        key = ecb.update(self._p1 + low + self._p2 + low)
+        return AESGCM(key).encrypt(nonce[12:], plaintext, aad)
 
     def decrypt(self, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
         """Decrypt and authenticate; raises ``cryptography``'s ``InvalidTag``."""
-        key, inner = self.derive(nonce)
-        return AESGCM(key).decrypt(inner, ciphertext, aad)
+        if len(nonce) != NONCE_SIZE:
+            raise ValueError("XAES-256-GCM nonces are 24 bytes")
+        low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
+        try:
+            ecb: CipherContext = self._local.ecb
+        except AttributeError:
+            ecb = self._ecb()
+        key = ecb.update(self._p1 + low + self._p2 + low)
+        return AESGCM(key).decrypt(nonce[12:], ciphertext, aad)
