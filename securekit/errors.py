@@ -36,6 +36,8 @@ __all__ = [
     "PasswordReason",
     "PermissionDeniedError",
     "PermissionReason",
+    "ProcessError",
+    "ProcessReason",
     "RateLimitReason",
     "RateLimitedError",
     "SecurekitError",
@@ -228,6 +230,14 @@ class PermissionReason(_Reason):
     NOT_FOUND = "not_found"
 
 
+class ProcessReason(_Reason):
+    """Why a subprocess run by ``securekit.process.run`` was stopped or failed."""
+
+    TIMEOUT = "timeout"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    NONZERO_EXIT = "nonzero_exit"
+
+
 class MFAReason(_Reason):
     """Why a second factor was not accepted."""
 
@@ -378,3 +388,25 @@ class UnsafeURLError(VerificationError):
 
     public_message = "the URL is not allowed"
     reason: URLReason
+
+
+class ProcessError(VerificationError):
+    """A subprocess timed out, produced too much output or exited non-zero.
+
+    Neither the command line nor the output is stored on the exception (both
+    may hold secrets or the untrusted value); ``returncode`` is set for
+    ``NONZERO_EXIT``.
+    """
+
+    public_message = "the subprocess failed"
+    reason: ProcessReason
+
+    def __init__(self, reason: ProcessReason, *, returncode: int | None = None) -> None:
+        super().__init__(reason)
+        #: The exit status for ``NONZERO_EXIT`` (negative: killed by that signal).
+        self.returncode = returncode
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[VerificationError], tuple[_Reason]]:
+        return (type(self), (self.reason,))
