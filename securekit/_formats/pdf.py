@@ -1,0 +1,181 @@
+"""PDF structure and active content: header, startxref/xref/trailer, %%EOF last.
+
+Follows ISO 32000-2 (PDF 2.0): 7.5.2 file header, 7.5.4-7.5.5 cross-reference
+table and trailer, 7.5.8 cross-reference streams, 7.5.7 object streams,
+7.3.5 names (``#xx`` escapes). Active content is looked for by name, after
+decoding ``#xx`` escapes, in every part of the file outside stream data and
+inside every object stream (inflated, bounded).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Final
+
+from securekit._formats._common import Buffer, reject
+from securekit.errors import UploadReason
+
+_HEADER: Final = re.compile(rb"%PDF-[12]\.[0-9][\x00\t\n\f\r ]")
+_STARTXREF: Final = re.compile(rb"startxref[\x00\t\n\f\r ]+([0-9]{1,12})[\x00\t\n\f\r ]*\Z")
+_OBJ_AT: Final = re.compile(
+    rb"[\x00\t\n\f\r ]*[0-9]{1,10}[\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj\b"
+)
+#: 7.3.8.1: the keyword ``stream`` followed by CRLF or LF (CR tolerated).
+_STREAM: Final = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\r|\n)")
+#: An object or the end of one inside stream data: a reader that locates
+#: objects by their xref offset would find it, while a scanner skipping
+#: stream data would not. Real stream data never contains these.
+_HIDDEN_OBJECT: Final = re.compile(
+    rb"endobj|endstream|[0-9][\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj\b"
+)
+#: 7.3.5: a name is a solidus followed by regular characters.
+_NAME: Final = re.compile(rb"/([^\x00\t\n\f\r ()<>\[\]{}/%]*)")
+_ESCAPE: Final = re.compile(rb"#([0-9A-Fa-f]{2})")
+_WHITESPACE: Final = b"\x00\t\n\f\r "
+
+#: Names whose presence makes a PDF active: script, launching programs,
+#: embedded files, forms that submit or import, multimedia and 3D players,
+#: remote go-to actions (ISO 32000-2 12.6.4 action types, 7.11.4 embedded
+#: files, 12.7.8 XFA; OWASP File Upload Cheat Sheet).
+ACTIVE_NAMES: Final = frozenset(
+    {
+        b"AA",
+        b"EmbeddedFile",
+        b"EmbeddedFiles",
+        b"FileAttachment",
+        b"GoToE",
+        b"GoToR",
+        b"ImportData",
+        b"JS",
+        b"JavaScript",
+        b"Launch",
+        b"Movie",
+        b"RichMedia",
+        b"RichMediaExecute",
+        b"Rendition",
+        b"Sound",
+        b"SubmitForm",
+        b"XFA",
+    }
+)
+
+#: Inflated object-stream bytes allowed in one file (principle 4: bounded work).
+MAX_INFLATE: Final = 64 << 20
+
+
+def _decode_name(raw: bytes) -> bytes:
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def _names(segment: bytes) -> list[tuple[bytes, int]]:
+    return [(_decode_name(m.group(1)), m.end()) for m in _NAME.finditer(segment)]
+
+
+def _scan(segment: bytes) -> set[bytes]:
+    """Reject active content in ``segment`` (PDF syntax outside stream data)."""
+    found = _names(segment)
+    for name, end in found:
+        if name in ACTIVE_NAMES:
+            reject(UploadReason.ACTIVE_CONTENT)
+        if name == b"Encrypt":
+            # Encrypted strings and streams cannot be inspected: fail closed.
+            reject(UploadReason.ACTIVE_CONTENT)
+        # 12.3.1 / 7.7.2: an OpenAction that is a destination array only
+        # moves the view (LaTeX and Word emit one); a dictionary or a
+        # reference may be any action, so it is refused.
+        if name == b"OpenAction" and segment[end:].lstrip(_WHITESPACE)[:1] != b"[":
+            reject(UploadReason.ACTIVE_CONTENT)
+    return {name for name, _ in found}
+
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_INFLATE
+
+
+def _object_stream(names: set[bytes], body: bytes, budget: _Budget) -> None:
+    """Inflate an object stream and scan the objects packed inside it."""
+    filters = {n for n in names if n.endswith(b"Decode") or n in {b"Fl", b"AHx", b"A85", b"LZW"}}
+    if b"DecodeParms" in names or b"DP" in names or not filters <= {b"FlateDecode"}:
+        # Predictors or other filters would need a full decoder chain; no
+        # common producer writes object streams that way. Fail closed.
+        reject(UploadReason.ACTIVE_CONTENT)
+    if filters:
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(body, budget.left + 1)
+        except zlib.error:
+            reject(UploadReason.MALFORMED)
+        if len(body) > budget.left or inflater.unconsumed_tail:
+            reject(UploadReason.ARCHIVE_BOMB)
+        budget.left -= len(body)
+    _scan(body)
+
+
+def _check_xref(data: Buffer, offset: int, eof: int) -> None:
+    """7.5.5 / 7.5.8: startxref points at a table with a trailer, or an xref stream."""
+    if offset >= eof:
+        reject(UploadReason.MALFORMED)
+    window = data[offset : min(eof, offset + 64)]
+    if window.lstrip(_WHITESPACE).startswith(b"xref"):
+        trailer = data.find(b"trailer", offset, eof)
+        if trailer < 0:
+            reject(UploadReason.MALFORMED)
+        names = {name for name, _ in _names(data[trailer:eof])}
+    elif _OBJ_AT.match(window):
+        start = _STREAM.search(data, offset, eof)
+        if start is None:
+            reject(UploadReason.MALFORMED)
+        names = {name for name, _ in _names(data[offset : start.start()])}
+        if b"XRef" not in names:
+            reject(UploadReason.MALFORMED)
+    else:
+        reject(UploadReason.MALFORMED)
+    if b"Root" not in names:
+        reject(UploadReason.MALFORMED)
+
+
+def check(data: Buffer, *, max_pixels: int) -> None:  # noqa: ARG001 - same signature as images
+    """Reject a PDF that is malformed, carries trailing data or active content."""
+    size = len(data)
+    # 7.5.2: the header must be the first bytes; a header further in is how
+    # PDF polyglots (HTML, ZIP or JPEG first) are built.
+    if _HEADER.match(data[:16]) is None:
+        reject(UploadReason.MALFORMED)
+    eof = data.rfind(b"%%EOF")
+    if eof < 0:
+        reject(UploadReason.MALFORMED)
+    if data[eof + 5 : size].strip(_WHITESPACE):
+        reject(UploadReason.TRAILING_DATA)
+    if size - eof > 1029:
+        # More than 1 KiB of padding after %%EOF is not written by producers.
+        reject(UploadReason.TRAILING_DATA)
+    found = _STARTXREF.search(data[max(0, eof - 48) : eof])
+    if found is None:
+        reject(UploadReason.MALFORMED)
+    budget = _Budget()
+    pos = 0
+    while True:
+        match = _STREAM.search(data, pos, eof)
+        if match is None:
+            _scan(data[pos:eof])
+            break
+        header = data[pos : match.start()]
+        _scan(header)
+        obj = header.rfind(b"obj")
+        names = {name for name, _ in _names(header[obj + 1 :] if obj >= 0 else header)}
+        end = data.find(b"endstream", match.end(), eof)
+        if end < 0:
+            reject(UploadReason.MALFORMED)
+        body = data[match.end() : end]
+        if _HIDDEN_OBJECT.search(body) is not None:
+            reject(UploadReason.MALFORMED)
+        # 7.5.7: object streams hold ordinary objects compressed; a reader
+        # also accepts one without /Type /ObjStm as long as /N and /First exist.
+        if b"ObjStm" in names or {b"N", b"First"} <= names:
+            _object_stream(names, body, budget)
+        pos = end + len(b"endstream")
+    _check_xref(data, int(found.group(1)), eof)
