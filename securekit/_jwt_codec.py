@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from jwt.algorithms import (
     RSAPSSAlgorithm,
 )
 
-from securekit.errors import InvalidTokenError, TokenReason
+from securekit._json import load_json
+from securekit.errors import InputValidationError, InvalidTokenError, TokenReason
 
 __all__ = [
     "ALGORITHMS",
@@ -49,6 +49,9 @@ ALGORITHMS: Final = frozenset({"EdDSA", "ES256", "RS256", "PS256", "HS256"})
 #: one level deep; the bound keeps hostile nesting from reaching recursion.
 MAX_JSON_DEPTH: Final = 16
 
+#: Largest JSON document parsed (a JWKS; tokens are capped much lower first).
+_MAX_JSON_BYTES: Final = 1024 * 1024
+
 #: Longest accepted ``kid`` (it is only ever a dictionary key, never a path).
 MAX_KID_LENGTH: Final = 256
 
@@ -56,6 +59,7 @@ MAX_KID_LENGTH: Final = 256
 # BASE64URL without padding, no whitespace, no line breaks). A token that
 # does not match is rejected before anything is decoded.
 _COMPACT: Final = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
+_SEGMENT: Final = re.compile(r"[A-Za-z0-9_-]+")
 _B64_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64_INDEX: Final = {c: i for i, c in enumerate(_B64_ALPHABET)}
 
@@ -104,68 +108,20 @@ def b64url_decode(segment: str) -> bytes:
         raise _fail(TokenReason.BAD_ENCODING) from None
 
 
-def _reject_constant(_name: str) -> Any:
-    # json accepts NaN, Infinity and -Infinity by default (not JSON, RFC 8259
-    # section 6); they would make date comparisons meaningless.
-    raise ValueError("non-finite number")
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # RFC 7515 section 5.2 / RFC 7519 section 4: a JWS or JWT with duplicate
-    # member names must be rejected; json would silently keep the last one,
-    # so two parsers could disagree about the same token.
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate key")
-    return result
-
-
-def _nesting(data: bytes) -> int:
-    # Exact nesting depth of the brackets outside strings. json's recursion
-    # depth on any input (valid or not) is bounded by this number.
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # closing quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x7D, 0x5D):
-            depth -= 1
-    return deepest
-
-
 def strict_json(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> dict[str, Any]:
-    """Parse ``data`` as one strict JSON object.
+    """Parse ``data`` as one strict JSON object with :func:`securekit.validation.load_json`.
 
-    Strict: UTF-8 only, no duplicate member names, no NaN or Infinity, nesting
-    at most ``max_depth``, and the top level must be an object.
+    Strict: UTF-8 only, no duplicate member names (RFC 7515 section 5.2,
+    RFC 7519 section 4: two parsers must never disagree on a token), no NaN,
+    Infinity or overflowing numbers, nesting at most ``max_depth``, and the
+    top level must be an object.
 
     Raises:
         InvalidTokenError: ``MALFORMED``.
     """
-    # Nesting cannot exceed the number of opening brackets: counting them is
-    # a C-speed pre-check, and only when it is inconclusive do we scan, so
-    # json never recurses past max_depth levels on hostile input.
-    if data.count(b"{") + data.count(b"[") > max_depth and _nesting(data) > max_depth:
-        raise _fail(TokenReason.MALFORMED)
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_unique_object,
-            parse_constant=_reject_constant,
-        )
-    except ValueError:
-        # UnicodeDecodeError and JSONDecodeError are ValueErrors; so is the
-        # int-digits limit of very long numbers.
+        value = load_json(data, max_bytes=_MAX_JSON_BYTES, max_depth=max_depth)
+    except InputValidationError:
         raise _fail(TokenReason.MALFORMED) from None
     if not isinstance(value, dict):
         raise _fail(TokenReason.MALFORMED)
@@ -217,7 +173,7 @@ def parse(token: str, *, max_size: int) -> ParsedToken:
     if not _FORBIDDEN_HEADERS.isdisjoint(header):
         raise _fail(TokenReason.BAD_HEADER)
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
+    if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise _fail(TokenReason.BAD_HEADER)
     # `jwk`, `jku`, `x5u`, `x5c` and `x5t` are never read: the key comes from
     # configuration only (RFC 8725 section 3.10), so a token cannot name one.
@@ -226,8 +182,21 @@ def parse(token: str, *, max_size: int) -> ParsedToken:
 
 
 def unverified_header(token: str, *, max_size: int) -> dict[str, Any]:
-    """Return the decoded header of ``token`` without verifying anything."""
-    return parse(token, max_size=max_size).header
+    """Decode the header of ``token`` without verifying anything.
+
+    Only the size, the segment count and the header's encoding and JSON are
+    checked, so that a debugging tool can show even ``alg: none`` tokens.
+    """
+    if not isinstance(token, str):
+        raise TypeError(f"token must be str, not {type(token).__name__}")
+    if len(token) > max_size:
+        raise _fail(TokenReason.TOO_LARGE)
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise _fail(TokenReason.MALFORMED)
+    if not _SEGMENT.fullmatch(parts[0]):
+        raise _fail(TokenReason.BAD_ENCODING)
+    return strict_json(b64url_decode(parts[0]))
 
 
 _AlgorithmObject = OKPAlgorithm | ECAlgorithm | RSAAlgorithm | HMACAlgorithm
