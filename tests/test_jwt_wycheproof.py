@@ -52,8 +52,10 @@ def _cases() -> list[Any]:
     cases = []
     for group in data["testGroups"]:
         jwk = group.get("public") or group.get("private")
-        for test in group["tests"]:
-            cases.append(pytest.param(jwk, test, id=f"tc{test['tcId']}-{test['comment']}"))
+        cases.extend(
+            pytest.param(jwk, test, id=f"tc{test['tcId']}-{test['comment']}")
+            for test in group["tests"]
+        )
     return cases
 
 
