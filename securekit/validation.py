@@ -154,9 +154,8 @@ def _require_str(value: object) -> str:
     return str(value)
 
 
-def _check_length(text: str, min_length: int, max_length: int) -> None:
-    if len(text) > max_length:
-        raise _fail(InputReason.TOO_LONG)
+def _check_min_length(text: str, min_length: int) -> None:
+    # The maximum is already enforced by normalize_text (before and after NFKC).
     if len(text) < min_length:
         raise _fail(InputReason.TOO_SHORT)
 
@@ -224,13 +223,13 @@ def validate_text(
         InputValidationError: see :func:`normalize_text`; also ``TOO_SHORT``.
     """
     text = normalize_text(value, max_length=max_length, multiline=multiline)
-    _check_length(text, min_length, max_length)
+    _check_min_length(text, min_length)
     return text
 
 
 def _pattern(value: object, pattern: re.Pattern[str], min_length: int, max_length: int) -> str:
     text = normalize_text(value, max_length=max_length)
-    _check_length(text, min_length, max_length)
+    _check_min_length(text, min_length)
     if not text.isascii():
         raise _fail(InputReason.FORBIDDEN_CHARACTER)
     if pattern.fullmatch(text) is None:
@@ -850,6 +849,11 @@ class SecureModel(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             raise _convert(type(self), exc) from None
+
+    # Tell pydantic this __init__ only wraps the base one: otherwise pydantic
+    # routes every validation (model_validate, nested models) through it and
+    # nested errors lose the outer field name.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Validate an assignment; raises ``InputValidationError``."""
