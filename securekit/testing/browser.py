@@ -25,6 +25,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import shutil
@@ -78,7 +79,8 @@ _HOOK: Final = """
   const report = (how) => {
     const id = caseId();
     try { if (id !== null) { window.top.__securekitHit(id, how); return; } } catch (e) {}
-    try { navigator.sendBeacon(origin + '/__hit?how=' + encodeURIComponent(how), 'x'); } catch (e) {}
+    const url = origin + '/__hit?how=' + encodeURIComponent(how);
+    try { navigator.sendBeacon(url, 'x'); } catch (e) {}
   };
   for (const name of ['alert', 'confirm', 'prompt', 'print']) {
     try { Object.defineProperty(window, name, {value: () => report(name), configurable: false}); }
@@ -326,10 +328,8 @@ class ScriptDetector:
         """Stop the browser and the server and remove the profile."""
         driver, self._driver = self._driver, None
         if driver is not None:
-            try:
+            with contextlib.suppress(Exception):  # best effort at shutdown
                 driver.quit()
-            except Exception:  # noqa: BLE001, S110 - best effort at shutdown
-                pass
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
