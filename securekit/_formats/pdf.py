@@ -81,10 +81,11 @@ def _scan(segment: bytes) -> set[bytes]:
         if name == b"Encrypt":
             # Encrypted strings and streams cannot be inspected: fail closed.
             reject(UploadReason.ACTIVE_CONTENT)
-        # 12.3.1 / 7.7.2: an OpenAction that is a destination array only
-        # moves the view (LaTeX and Word emit one); a dictionary or a
-        # reference may be any action, so it is refused.
-        if name == b"OpenAction" and segment[end:].lstrip(_WHITESPACE)[:1] != b"[":
+        # 7.7.2: an OpenAction that is a destination (an array, or a
+        # reference to one: pdfTeX, Word) only moves the view. An inline
+        # action dictionary is refused; a referenced action object is scanned
+        # like every other object, and its dangerous types are refused there.
+        if name == b"OpenAction" and segment[end:].lstrip(_WHITESPACE)[:2] == b"<<":
             reject(UploadReason.ACTIVE_CONTENT)
     return {name for name, _ in found}
 

@@ -17,10 +17,15 @@ from securekit.errors import UploadReason
 
 #: C0 controls except TAB, LF, CR; DEL; C1 controls.
 _CONTROL: Final = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
-#: OWASP CSV Injection: a cell starting with = @ or with + - followed by
-#: something other than a number is evaluated by spreadsheets. Leading
-#: TAB/CR are also stripped by some spreadsheets before the check.
-_FORMULA: Final = re.compile(r"(?:^|[,;\t])[\"' \t\r]*(?:[=@]|[+-](?![0-9.,\s]|$))", re.MULTILINE)
+#: OWASP CSV Injection: a cell starting with ``=`` or ``@`` is evaluated by
+#: spreadsheets, and so is one starting with ``+`` or ``-`` unless the whole
+#: cell is a number (``-2+3+cmd|...`` is OWASP's own example). Quotes, spaces
+#: and TAB/CR before the character are skipped, as spreadsheets do.
+_FORMULA: Final = re.compile(
+    r"(?:^|[,;\t])[\"' \t\r]*"
+    r"(?:[=@]|[+-](?![0-9.]+(?:[eE][+-]?[0-9]+)?[ \t]*(?:[,;\t\"'\r]|$)|[ \t]*(?:[,;\t\"'\r]|$)))",
+    re.MULTILINE,
+)
 _CHUNK: Final = 64 * 1024
 #: How much of the previous chunk is kept so that a pattern split across two
 #: chunks is still seen (longer than any markup pattern).
