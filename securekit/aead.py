@@ -123,12 +123,13 @@ class _KeyState:
     cipher: _Cipher
 
 
-def _cipher_for(key: Key) -> _Cipher:
-    if key.alg is Algorithm.XAES_256_GCM:
-        return XAES256GCM(key.material)
-    if key.alg is Algorithm.AES_256_GCM:
-        return AESGCM(key.material)
-    return ChaCha20Poly1305(key.material)
+def _cipher_for(alg: Algorithm, material: bytes) -> _Cipher:
+    """The envelope cipher of one key (the known-answer tests call this too)."""
+    if alg is Algorithm.XAES_256_GCM:
+        return XAES256GCM(material)
+    if alg is Algorithm.AES_256_GCM:
+        return AESGCM(material)
+    return ChaCha20Poly1305(material)
 
 
 def _fail(reason: DecryptionReason) -> DecryptionError:
@@ -192,7 +193,7 @@ class Aead:
                 nonce_end=_HEADER_SIZE + _NONCE_SIZES[key.alg],
                 min_size=_HEADER_SIZE + _NONCE_SIZES[key.alg] + _TAG_SIZE,
                 header=bytes([ENVELOPE_VERSION]) + key.id.to_bytes(4, "big") + bytes([alg_byte]),
-                cipher=_cipher_for(key),
+                cipher=_cipher_for(key.alg, key.material),
             )
         self._states = states
         self._by_header = {state.header: state for state in states.values()}
