@@ -851,12 +851,13 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def _repetitive(text: str) -> bool:
-    # One repeated unit of up to 4 characters ("aaaa...", "abcabc...") or a
-    # run with a constant step of +-1 ("abcdef...", "987654..."). Linear time.
+    # A repeated unit ("aaaa...", "abcabc...", "passwordpassword") or a run
+    # with a constant step of +-1 ("abcdef...", "987654..."): NIST SP 800-63B-4
+    # lists both as blocklist material. A string is a repetition of a shorter
+    # unit exactly when it occurs inside its own doubling before offset n.
     n = len(text)
-    for period in range(1, 5):
-        if n >= 2 * period and all(text[i] == text[i - period] for i in range(period, n)):
-            return True
+    if n >= 2 and (text + text).find(text, 1) < n:
+        return True
     if n >= 3:
         step = ord(text[1]) - ord(text[0])
         if step in {1, -1} and all(ord(text[i]) - ord(text[i - 1]) == step for i in range(2, n)):

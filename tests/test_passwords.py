@@ -140,7 +140,7 @@ def test_weak_parameters_warn_at_caller() -> None:
     [
         ({"time_cost": 0, "memory_cost": 64, "parallelism": 1}, ConfigurationError),
         ({"time_cost": 1, "memory_cost": 7, "parallelism": 1}, ConfigurationError),
-        ({"time_cost": 1, "memory_cost": 64, "parallelism": 256 * 8}, ConfigurationError),
+        ({"time_cost": 1, "memory_cost": 4096, "parallelism": 256}, ConfigurationError),
         ({"time_cost": 1, "memory_cost": 64, "parallelism": 1, "hash_len": 8}, ConfigurationError),
         ({"time_cost": 1, "memory_cost": 64, "parallelism": 1, "salt_len": 8}, ConfigurationError),
         ({"time_cost": True, "memory_cost": 64, "parallelism": 1}, TypeError),

@@ -231,6 +231,7 @@ MALFORMED = [
     "pbkdf2:sha1:1000$Uw6jE4wQ6xzWxkpP$" + "0" * 40,
     "pbkdf2:sha256:1000$Uw6jE4wQ6xzWxkpP$" + "0" * 63,
     "pbkdf2:sha256:1000$Uw6jE4wQ6xzWxkpP",
+    "pbkdf2:sha256:1000000000$Uw6jE4wQ6xzWxkpP$" + "0" * 64,  # over the cap
     "scrypt:1024:8$PbVlnGoh8FMHJnZe$" + "0" * 128,
     "scrypt:1000:8:1$PbVlnGoh8FMHJnZe$" + "0" * 128,  # N not a power of two
     "scrypt:1024:0:1$PbVlnGoh8FMHJnZe$" + "0" * 128,
