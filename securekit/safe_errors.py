@@ -200,40 +200,43 @@ _TEXT_PATTERNS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]
     (re.compile(r"(?i)((?:AccountKey|SharedAccessKey|sig)=)[^;&\s\"']+"), r"\1" + MASK),
 )
 # Digit runs with optional single spaces or dashes, checked with Luhn below.
-_DIGIT_RUN: Final = re.compile(r"\d(?:[ \-]?\d)*")
+_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \-]?[0-9])*")
 _SEPARATOR: Final = re.compile(r"[ \-]")
 _CARD_MIN_DIGITS: Final = 13  # ISO/IEC 7812: PANs are 8 to 19 digits; cards 13+
 _CARD_MAX_DIGITS: Final = 19
 
 
+_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
+
+
 def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        number = ord(char) - 48
-        if index % 2:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
+    # ISO/IEC 7812-1 Annex B (Luhn): from the right, double every second
+    # digit (a doubled digit over 9 counts as its digit sum).
+    backwards = digits[::-1]
+    total = sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2].translate(_DOUBLED)))
     return total % 10 == 0
 
 
 def _mask_cards(match: re.Match[str]) -> str:
     run = match.group(0)
-    if sum(c.isdigit() for c in run) < _CARD_MIN_DIGITS:
+    if len(run) < _CARD_MIN_DIGITS:
         return run
     groups = _SEPARATOR.split(run)
     separators = _SEPARATOR.findall(run)
     masked = [False] * len(groups)
     # Any contiguous span of groups holding 13-19 digits that passes Luhn is
     # a card number ("4111 1111 1111 1111 exp 12 25" has extra groups).
+    # Groups of one digit ("1 2 3") are not a card layout and are skipped in
+    # multi-group spans, which keeps long digit lists cheap.
     for start in range(len(groups)):
         digits = ""
         for end in range(start, len(groups)):
+            if end > start and (len(groups[end]) < 2 or len(groups[start]) < 2):
+                break
             digits += groups[end]
             if len(digits) > _CARD_MAX_DIGITS:
                 break
-            if len(digits) >= _CARD_MIN_DIGITS and digits.isascii() and _luhn(digits):
+            if len(digits) >= _CARD_MIN_DIGITS and _luhn(digits):
                 for index in range(start, end + 1):
                     masked[index] = True
     if not any(masked):
@@ -263,9 +266,7 @@ def redact_text(text: str) -> str:
     """
     for pattern, replacement in _TEXT_PATTERNS:
         text = pattern.sub(replacement, text)
-    if any(c.isdigit() for c in text):
-        text = _DIGIT_RUN.sub(_mask_cards, text)
-    return text
+    return _DIGIT_RUN.sub(_mask_cards, text)
 
 
 def _normalize_key(key: str) -> str:
