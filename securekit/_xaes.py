@@ -75,11 +75,9 @@ class XAES256GCM:
         self._k1_low = int.from_bytes(k1[4:], "big")
 
     def _ecb(self) -> CipherContext:
-        # One AES-256 block-function context per thread, built on first use.
-        ecb: CipherContext | None = getattr(self._local, "ecb", None)
-        if ecb is None:
-            ecb = Cipher(algorithms.AES256(self._key), modes.ECB()).encryptor()  # noqa: S305
-            self._local.ecb = ecb
+        # This thread's AES-256 block-function context, built on first use.
+        ecb = Cipher(algorithms.AES256(self._key), modes.ECB()).encryptor()  # noqa: S305
+        self._local.ecb = ecb
         return ecb
 
     def derive(self, nonce: bytes) -> tuple[bytes, bytes]:

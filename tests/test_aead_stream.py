@@ -112,6 +112,15 @@ def test_short_reads_are_handled() -> None:
     assert out.getvalue() == data
 
 
+def test_short_reads_across_batches() -> None:
+    data = os.urandom(CHUNK * 64 + 10)
+    sealed = io.BytesIO()
+    BOX.encrypt_stream(Trickle(data, 50_000), sealed, context=CTX)
+    out = io.BytesIO()
+    BOX.decrypt_stream(Trickle(sealed.getvalue(), 70_000), out, context=CTX)
+    assert out.getvalue() == data
+
+
 def test_progress_reports_plaintext_bytes() -> None:
     data = os.urandom(CHUNK * 64 + 10)
     seen: list[int] = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import zlib
 from typing import Any
 
@@ -83,6 +84,24 @@ def test_xaes_rejects_bad_sizes() -> None:
             cipher.decrypt(bad, bytes(16), b"")
         with pytest.raises(ValueError, match="24 bytes"):
             cipher.derive(bad)
+
+
+def test_xaes_instance_works_from_other_threads() -> None:
+    # Each thread builds its own cached AES context on first use.
+    cipher = XAES256GCM(bytes(range(32)))
+    nonce = b"ABCDEFGHIJKLMNOPQRSTUVWX"
+    expected = cipher.derive(nonce)
+    sealed = cipher.encrypt(nonce, b"m", b"a")
+    results: list[object] = []
+    for fn in (
+        lambda: cipher.derive(nonce),
+        lambda: cipher.encrypt(nonce, b"m", b"a"),
+        lambda: cipher.decrypt(nonce, sealed, b"a"),
+    ):
+        worker = threading.Thread(target=lambda f=fn: results.append(f()))
+        worker.start()
+        worker.join()
+    assert results == [expected, sealed, b"m"]
 
 
 def _accumulated(iterations: int) -> str:
