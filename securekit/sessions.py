@@ -1,0 +1,579 @@
+"""Server-side sessions: hashed ids, idle and absolute timeouts, rotation.
+
+Example:
+    >>> from securekit.stores import MemoryStore
+    >>> sessions = SessionManager(MemoryStore())
+    >>> token, session = sessions.create(user_id="user-1", data={"theme": "dark"})
+    >>> sessions.get(token).user_id
+    'user-1'
+
+The token goes to the client (in the cookie built by :class:`SessionCookie`);
+the store keeps only ``SHA-256(token)``, so a copy of the store (a backup, a
+read-only Redis replica, a leaked SQLite file) cannot be replayed as cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import secrets
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from securekit._clock import Clock, resolve, system_clock
+from securekit.errors import (
+    ConfigurationError,
+    InsecureConfigurationWarning,
+    SessionError,
+    SessionReason,
+)
+from securekit.stores import Store
+
+__all__ = [
+    "DEFAULT_ABSOLUTE_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_DATA_BYTES",
+    "TOKEN_BYTES",
+    "Session",
+    "SessionCookie",
+    "SessionManager",
+]
+
+#: Random bytes per session id: 256 bits from ``secrets`` (OWASP Session
+#: Management Cheat Sheet asks for at least 64 bits of entropy).
+TOKEN_BYTES: Final = 32
+#: Idle timeout (OWASP Session Management Cheat Sheet: 15-30 minutes for
+#: common applications).
+DEFAULT_IDLE_TIMEOUT: Final = timedelta(minutes=30)
+#: Absolute timeout, however active the session (OWASP Session Management
+#: Cheat Sheet; NIST SP 800-63B-4 section 2.2.3 allows 12 hours at AAL2).
+DEFAULT_ABSOLUTE_TIMEOUT: Final = timedelta(hours=12)
+#: Largest JSON encoding of session data (sessions are for small state).
+DEFAULT_MAX_DATA_BYTES: Final = 16 * 1024
+#: Last-seen is written at most this often, so a busy session is not one
+#: store write per request; the idle timeout is exact to within this.
+DEFAULT_TOUCH_INTERVAL: Final = timedelta(seconds=60)
+
+_TOKEN_LENGTH: Final = 43  # base64url of 32 bytes, unpadded
+_TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+_MAX_USER_ID: Final = 256
+_MAX_RETRIES: Final = 4
+_COOKIE_NAME_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A valid session, as read from the store.
+
+    Attributes:
+        user_id: the user the session belongs to.
+        data: the session's JSON data (a fresh copy; save changes with
+            :meth:`SessionManager.update`).
+        created_at: when the session (chain of rotations) started.
+        last_seen_at: when the session was last used.
+        idle_expires_at: when it expires without further use.
+        absolute_expires_at: when it expires however active it is.
+    """
+
+    user_id: str
+    data: dict[str, Any]
+    created_at: datetime
+    last_seen_at: datetime
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    user_id: str
+    data: dict[str, Any]
+    created: float
+    seen: float
+
+    def encode(self) -> bytes:
+        body = {"v": 1, "u": self.user_id, "d": self.data, "c": self.created, "s": self.seen}
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _decode_record(raw: bytes) -> _Record | None:
+    """Parse a stored record; anything unexpected reads as no session."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict) or body.get("v") != 1:
+        return None
+    user, data, created, seen = body.get("u"), body.get("d"), body.get("c"), body.get("s")
+    if not isinstance(user, str) or not isinstance(data, dict):
+        return None
+    stamps: list[float] = []
+    for stamp in (created, seen):
+        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+            return None
+        if not math.isfinite(stamp):
+            return None
+        stamps.append(float(stamp))
+    return _Record(user, data, stamps[0], stamps[1])
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_token(token: str) -> str:
+    if not isinstance(token, str):
+        raise TypeError(f"session tokens are str, not {type(token).__name__}")
+    # Format first, before any hashing or store access.
+    if len(token) != _TOKEN_LENGTH or not _TOKEN_RE.fullmatch(token):
+        raise SessionError(SessionReason.MALFORMED)
+    return token
+
+
+def _check_timeout(value: timedelta, name: str) -> float:
+    if not isinstance(value, timedelta):
+        raise TypeError(f"{name} must be a timedelta")
+    seconds = value.total_seconds()
+    if seconds <= 0:
+        raise ConfigurationError(f"{name} must be positive")
+    return seconds
+
+
+class SessionManager:
+    """Create, read, rotate and revoke server-side sessions.
+
+    Args:
+        store: where sessions live (:class:`~securekit.stores.SQLiteStore` on
+            one machine, :class:`~securekit.stores.RedisStore` for many).
+        idle_timeout: a session unused this long is invalid.
+        absolute_timeout: a session this old is invalid, however active.
+        max_data_bytes: cap on the JSON encoding of session data.
+        namespace: store key prefix (several managers may share a store).
+        clock: the time source (tests pass a ``FixedClock``).
+
+    Raises:
+        ConfigurationError: a timeout is not positive, the idle timeout
+            exceeds the absolute one, or a cap or namespace is unusable.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
+        absolute_timeout: timedelta = DEFAULT_ABSOLUTE_TIMEOUT,
+        max_data_bytes: int = DEFAULT_MAX_DATA_BYTES,
+        namespace: str = "session",
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(store, Store):
+            raise TypeError("store must implement securekit.stores.Store")
+        self._idle = _check_timeout(idle_timeout, "idle_timeout")
+        self._absolute = _check_timeout(absolute_timeout, "absolute_timeout")
+        if self._idle > self._absolute:
+            raise ConfigurationError("idle_timeout must not exceed absolute_timeout")
+        if isinstance(max_data_bytes, bool) or not isinstance(max_data_bytes, int):
+            raise TypeError("max_data_bytes must be an int")
+        if not 2 <= max_data_bytes <= 512 * 1024:
+            raise ConfigurationError("max_data_bytes must be between 2 and 524288")
+        if not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9_-]{1,32}", namespace):
+            raise ConfigurationError("namespace must be 1 to 32 of a-z, 0-9, '_' and '-'")
+        self._store = store
+        self._max_data = max_data_bytes
+        self._ns = namespace
+        self._clock = clock
+        self._touch = min(DEFAULT_TOUCH_INTERVAL.total_seconds(), self._idle / 10)
+
+    def __repr__(self) -> str:
+        return f"SessionManager(store={self._store!r}, namespace={self._ns!r})"
+
+    # ------------------------------------------------------------ helpers
+
+    def _key(self, token: str) -> str:
+        # Only SHA-256(token) reaches the store: 256 random bits make a
+        # salt or slow hash unnecessary, and a dumped store cannot be replayed.
+        return f"{self._ns}:id:{_hash(token)}"
+
+    def _index(self, user_id: str) -> str:
+        return f"{self._ns}:user:{_hash(user_id)}"
+
+    def _now(self, now: datetime | None) -> float:
+        return resolve(now, self._clock).timestamp()
+
+    def _check_user(self, user_id: str) -> str:
+        if not isinstance(user_id, str):
+            raise TypeError(f"user_id must be a str, not {type(user_id).__name__}")
+        if not user_id or len(user_id) > _MAX_USER_ID:
+            raise ConfigurationError(f"user_id must be 1 to {_MAX_USER_ID} characters")
+        try:
+            user_id.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigurationError("user_id must be encodable as UTF-8") from None
+        return user_id
+
+    def _check_data(self, data: Mapping[str, Any] | None) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            raise TypeError("session data must be a mapping with str keys")
+        try:
+            # allow_nan=False: NaN/Infinity are not JSON; never pickle.
+            encoded = json.dumps(dict(data), allow_nan=False, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            raise ConfigurationError(
+                "session data must be JSON-serializable (str keys, no NaN, no cycles)"
+            ) from None
+        if len(encoded.encode("utf-8", "surrogatepass")) > self._max_data:
+            raise SessionError(SessionReason.TOO_LARGE)
+        try:
+            encoded.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigurationError("session data must be encodable as UTF-8") from None
+        loaded: dict[str, Any] = json.loads(encoded)
+        return loaded
+
+    def _ttl(self, record: _Record, now: float) -> float:
+        end = min(record.seen + self._idle, record.created + self._absolute)
+        return max(end - now, 1.0)
+
+    def _session(self, record: _Record) -> Session:
+        def at(stamp: float) -> datetime:
+            return datetime.fromtimestamp(stamp, UTC)
+
+        return Session(
+            user_id=record.user_id,
+            data=json.loads(json.dumps(record.data)),
+            created_at=at(record.created),
+            last_seen_at=at(record.seen),
+            idle_expires_at=at(record.seen + self._idle),
+            absolute_expires_at=at(record.created + self._absolute),
+        )
+
+    def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
+        """Read and check a record; expired records are removed."""
+        raw = self._store.get(key)
+        if raw is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        record = _decode_record(raw)
+        if record is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        reason = None
+        if now >= record.created + self._absolute:
+            reason = SessionReason.EXPIRED_ABSOLUTE
+        elif now >= record.seen + self._idle:
+            reason = SessionReason.EXPIRED_IDLE
+        if reason is not None:
+            self._store.compare_and_delete(key, raw)
+            self._store.set_remove(self._index(record.user_id), key)
+            raise SessionError(reason)
+        return raw, record
+
+    def _reload(self, key: str, now: float) -> tuple[bytes, _Record]:
+        """Re-read after a lost compare-and-set: gone means revoked."""
+        try:
+            return self._load(key, now)
+        except SessionError as exc:
+            if exc.reason is SessionReason.UNKNOWN:
+                raise SessionError(SessionReason.REVOKED) from None
+            raise
+
+    # ------------------------------------------------------------ API
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        data: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[str, Session]:
+        """Start a new session for ``user_id``.
+
+        Args:
+            user_id: the authenticated user (1 to 256 characters).
+            data: JSON-serializable session data.
+            now: the current time (default: the manager's clock).
+
+        Returns:
+            ``(token, session)``: put the token in the cookie; it is never
+            stored server-side.
+
+        Raises:
+            SessionError: ``TOO_LARGE`` when the data exceeds the cap.
+            ConfigurationError: the data is not JSON-serializable.
+            StoreUnavailableError: the store is down.
+        """
+        user_id = self._check_user(user_id)
+        body = self._check_data(data)
+        stamp = self._now(now)
+        record = _Record(user_id, body, stamp, stamp)
+        while True:
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            key = self._key(token)
+            # Index first: destroy_all() can then never miss a live session.
+            self._store.set_add(self._index(user_id), key, ttl=self._absolute)
+            if self._store.add(key, record.encode(), ttl=self._ttl(record, stamp)):
+                return token, self._session(record)
+            # A 256-bit collision: practically impossible; never reuse an id.
+            self._store.set_remove(self._index(user_id), key)  # pragma: no cover
+
+    def get(self, token: str, *, now: datetime | None = None) -> Session:
+        """Return the session of ``token``, refreshing its idle timeout.
+
+        Raises:
+            SessionError: ``MALFORMED``, ``UNKNOWN``, ``EXPIRED_IDLE``,
+                ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
+            StoreUnavailableError: the store is down (no session is valid).
+        """
+        return self._get(token, now, force_touch=False)
+
+    def touch(self, token: str, *, now: datetime | None = None) -> Session:
+        """Like :meth:`get`, but always record this moment as last use."""
+        return self._get(token, now, force_touch=True)
+
+    def _get(self, token: str, now: datetime | None, *, force_touch: bool) -> Session:
+        key = self._key(_check_token(token))
+        stamp = self._now(now)
+        raw, record = self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            if not force_touch and stamp - record.seen < self._touch:
+                return self._session(record)
+            new = _Record(record.user_id, record.data, record.created, max(stamp, record.seen))
+            # Compare-and-set: a session destroyed meanwhile is never recreated.
+            if self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
+                return self._session(new)
+            raw, record = self._reload(key, stamp)
+            force_touch = False
+        return self._session(record)
+
+    def update(
+        self, token: str, data: Mapping[str, Any], *, now: datetime | None = None
+    ) -> Session:
+        """Replace the session's data (and record this moment as last use).
+
+        The write is a compare-and-set against the stored record: a session
+        destroyed or rotated by a concurrent request is never resurrected.
+
+        Raises:
+            SessionError: as :meth:`get`, or ``TOO_LARGE``.
+        """
+        key = self._key(_check_token(token))
+        body = self._check_data(data)
+        stamp = self._now(now)
+        raw, record = self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            new = _Record(record.user_id, body, record.created, max(stamp, record.seen))
+            if self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
+                return self._session(new)
+            raw, record = self._reload(key, stamp)
+        raise SessionError(SessionReason.REVOKED)
+
+    def rotate(
+        self,
+        token: str,
+        *,
+        user_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[str, Session]:
+        """Replace the session's id (call on login and any privilege change).
+
+        The old id stops working in the same atomic step that claims the
+        session (compare-and-delete), so of two concurrent rotations exactly
+        one succeeds and exactly one new id is valid; the other raises
+        ``REVOKED``. A new ``user_id`` also restarts the absolute timeout.
+
+        Args:
+            token: the current session token.
+            user_id: the new user (e.g. after login); default unchanged.
+            data: new session data; default unchanged.
+            now: the current time.
+
+        Returns:
+            ``(new_token, session)``.
+
+        Raises:
+            SessionError: as :meth:`get`, or ``REVOKED`` when a concurrent
+                request rotated or destroyed the session first.
+        """
+        key = self._key(_check_token(token))
+        new_user = None if user_id is None else self._check_user(user_id)
+        body = None if data is None else self._check_data(data)
+        stamp = self._now(now)
+        raw, record = self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            if self._store.compare_and_delete(key, raw):
+                break
+            raw, record = self._reload(key, stamp)
+        else:
+            raise SessionError(SessionReason.REVOKED)
+        self._store.set_remove(self._index(record.user_id), key)
+        owner = record.user_id if new_user is None else new_user
+        created = record.created if owner == record.user_id else stamp
+        fresh = _Record(owner, record.data if body is None else body, created, stamp)
+        while True:
+            new_token = secrets.token_urlsafe(TOKEN_BYTES)
+            new_key = self._key(new_token)
+            self._store.set_add(self._index(owner), new_key, ttl=self._absolute)
+            if self._store.add(new_key, fresh.encode(), ttl=self._ttl(fresh, stamp)):
+                return new_token, self._session(fresh)
+            self._store.set_remove(self._index(owner), new_key)  # pragma: no cover
+
+    def destroy(self, token: str) -> bool:
+        """End the session of ``token`` (logout); True if it existed.
+
+        A malformed token simply does not exist (returns False).
+        """
+        try:
+            key = self._key(_check_token(token))
+        except SessionError:
+            return False
+        raw = self._store.get(key)
+        if raw is None:
+            return False
+        deleted = self._store.delete(key)
+        record = _decode_record(raw)
+        if record is not None:
+            self._store.set_remove(self._index(record.user_id), key)
+        return deleted
+
+    def destroy_all(self, user_id: str) -> int:
+        """End every session of ``user_id`` (password change, "log out everywhere").
+
+        Returns:
+            How many live sessions were ended.
+        """
+        index = self._index(self._check_user(user_id))
+        ended = 0
+        for key in sorted(self._store.set_members(index)):
+            if key.startswith(f"{self._ns}:id:"):
+                ended += self._store.delete(key)
+            self._store.set_remove(index, key)
+        return ended
+
+
+_SAME_SITE: Final = {"lax": "Lax", "strict": "Strict"}
+
+
+class SessionCookie:
+    """Builds and reads the session cookie with the safe attributes.
+
+    Defaults: the ``__Host-`` name prefix (the browser then insists on
+    ``Secure``, ``Path=/`` and no ``Domain``, so a sibling subdomain cannot
+    set or shadow the cookie; RFC 6265bis section 4.1.3.2), ``Secure``,
+    ``HttpOnly`` (no JavaScript access), ``SameSite=Lax`` (``Strict``
+    available), ``Path=/`` and no ``Domain``. Without ``max_age`` the cookie
+    ends with the browser session; the server-side timeouts apply either way.
+
+    Args:
+        name: the cookie name without the prefix.
+        same_site: ``"Lax"`` or ``"Strict"``.
+        max_age: optional cookie lifetime.
+        insecure_no_host_prefix: drop the ``__Host-`` prefix.
+        insecure_allow_http: drop ``Secure`` (plain-HTTP development only).
+        insecure_javascript_access: drop ``HttpOnly``.
+        insecure_same_site_none: send ``SameSite=None`` (cross-site requests
+            carry the cookie; CSRF protection then rests on tokens alone).
+
+    Danger:
+        Each ``insecure_*`` switch removes a browser-enforced protection
+        against session theft or fixation; each emits
+        ``InsecureConfigurationWarning``.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "session",
+        same_site: str = "Lax",
+        max_age: timedelta | None = None,
+        insecure_no_host_prefix: bool = False,
+        insecure_allow_http: bool = False,
+        insecure_javascript_access: bool = False,
+        insecure_same_site_none: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not _COOKIE_NAME_RE.fullmatch(name):
+            raise ConfigurationError("cookie name must be 1 to 64 RFC 6265 token characters")
+        if not isinstance(same_site, str):
+            raise TypeError("same_site must be a str")
+        if same_site.lower() not in _SAME_SITE:
+            raise ConfigurationError(
+                "same_site must be 'Lax' or 'Strict' (None needs insecure_same_site_none=True)"
+            )
+        if max_age is not None:
+            if not isinstance(max_age, timedelta):
+                raise TypeError("max_age must be a timedelta or None")
+            if max_age.total_seconds() < 1:
+                raise ConfigurationError("max_age must be at least one second")
+        for flag, what in (
+            (insecure_no_host_prefix, "the __Host- cookie prefix is disabled"),
+            (insecure_allow_http, "the session cookie is sent over plain HTTP"),
+            (insecure_javascript_access, "the session cookie is readable by JavaScript"),
+            (insecure_same_site_none, "the session cookie is sent on cross-site requests"),
+        ):
+            if flag:
+                warnings.warn(what, InsecureConfigurationWarning, stacklevel=2)
+        secure = not insecure_allow_http
+        if insecure_same_site_none and not secure:
+            raise ConfigurationError("SameSite=None requires Secure (browsers reject it)")
+        self.secure = secure
+        self.http_only = not insecure_javascript_access
+        self.same_site = "None" if insecure_same_site_none else _SAME_SITE[same_site.lower()]
+        # __Host- cookies must be Secure: browsers drop them otherwise.
+        prefix = "" if insecure_no_host_prefix or not secure else "__Host-"
+        self.name = prefix + name
+        self.max_age = None if max_age is None else int(max_age.total_seconds())
+
+    def __repr__(self) -> str:
+        return f"SessionCookie(name={self.name!r}, same_site={self.same_site!r})"
+
+    def _attributes(self, max_age: int | None) -> str:
+        parts = ["Path=/"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        if self.secure:
+            parts.append("Secure")
+        if self.http_only:
+            parts.append("HttpOnly")
+        parts.append(f"SameSite={self.same_site}")
+        return "; ".join(parts)
+
+    def header(self, token: str) -> str:
+        """Return the ``Set-Cookie`` header value carrying ``token``.
+
+        Raises:
+            SessionError: ``MALFORMED`` if ``token`` is not a session token
+                (so nothing can be injected into the header).
+        """
+        return f"{self.name}={_check_token(token)}; {self._attributes(self.max_age)}"
+
+    def clear(self) -> str:
+        """Return the ``Set-Cookie`` header value that deletes the cookie."""
+        return f"{self.name}=; {self._attributes(0)}"
+
+    def read(self, cookie_header: str | None) -> str | None:
+        """Return the session token from a ``Cookie`` request header, if any.
+
+        Returns None when the cookie is absent, malformed, or present more
+        than once (an ambiguous header is refused, not guessed at).
+        """
+        if cookie_header is None:
+            return None
+        if not isinstance(cookie_header, str):
+            raise TypeError("cookie_header must be a str or None")
+        if len(cookie_header) > 16 * 1024:
+            return None
+        found = [
+            value.strip()
+            for name, sep, value in (part.partition("=") for part in cookie_header.split(";"))
+            if sep and name.strip() == self.name
+        ]
+        if len(found) != 1:
+            return None
+        token = found[0]
+        if len(token) != _TOKEN_LENGTH or not _TOKEN_RE.fullmatch(token):
+            return None
+        return token
