@@ -172,7 +172,7 @@ _TEXT_PATTERNS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]
             f"{m.group(1)}{m.group(2) or m.group(3) or ''}{MASK}{m.group(2) or m.group(3) or ''}"
         ),
     ),
-    # URL userinfo: scheme://user:password@host.
+    # URL userinfo (RFC 3986 section 3.2.1): the password between ":" and "@".
     (
         re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,20}://[^/\s:@]{0,256}:)[^/\s@]{1,256}@"),
         r"\1" + MASK + "@",
