@@ -413,7 +413,6 @@ def test_junk_tokens_raise_only_session_error(junk: str) -> None:
     with pytest.raises(SessionError) as info:
         manager.get(junk)
     assert info.value.reason in {SessionReason.MALFORMED, SessionReason.UNKNOWN}
-    assert_no_leak(info.value, junk) if len(junk) > 3 else None
 
 
 def test_errors_do_not_leak_the_token(clock: FixedClock) -> None:
@@ -580,7 +579,7 @@ class ContendedStore:
 def test_endless_contention_fails_closed(clock: FixedClock) -> None:
     store = MemoryStore()
     token, _ = SessionManager(store, clock=clock).create(user_id="u", data={"a": 1})
-    contended = SessionManager(ContendedStore(store), clock=clock)  # type: ignore[arg-type]
+    contended = SessionManager(ContendedStore(store), clock=clock)
     with pytest.raises(SessionError) as info:
         contended.update(token, {"b": 2})
     assert reason(info) is SessionReason.REVOKED
@@ -601,7 +600,7 @@ def test_record_expiring_during_a_retry_keeps_its_reason(clock: FixedClock) -> N
         clock().timestamp() - 3600,
         clock().timestamp() - 3600,
     )
-    hooked = SessionManager(HookStore(store, lambda: store.set(key, stale)), clock=clock)  # type: ignore[arg-type]
+    hooked = SessionManager(HookStore(store, lambda: store.set(key, stale)), clock=clock)
     with pytest.raises(SessionError) as info:
         hooked.update(token, {"x": 1})
     assert reason(info) is SessionReason.EXPIRED_IDLE
