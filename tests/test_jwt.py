@@ -898,3 +898,25 @@ def test_unverified_header() -> None:
             unverified_header(bad)
     with pytest.raises(TypeError):
         unverified_header(None)  # type: ignore[arg-type]
+
+
+def test_private_key_set_helpers_never_show_secrets() -> None:
+    from securekit import _jwt_codec as codec
+    from securekit._jwks import KeySet, keys_from_ring
+
+    ring = ring_for("HS256")
+    key_set = KeySet(keys_from_ring(ring))
+    assert len(key_set) == 1
+    assert key_set.keys[0].alg == "HS256"
+    assert "hs256-" in repr(key_set)
+    shown = repr(key_set.keys[0])
+    assert ring.primary.material.hex() not in shown
+    assert repr(ring.primary.material) not in shown
+    with pytest.raises(TypeError):
+        codec.signature_length("RS256", b"secret")
+    # A backend failure inside PyJWT is a failed verification, not a crash.
+    broken = codec.VerifyKey("k", "EdDSA", b"not-a-key", 64)
+    parsed = codec.parse(make_token("EdDSA"), max_size=8192)
+    with pytest.raises(InvalidTokenError) as info:
+        codec.verify_signature(parsed, broken)
+    assert info.value.reason is TokenReason.BAD_SIGNATURE

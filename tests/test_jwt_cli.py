@@ -113,3 +113,11 @@ def test_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
             main(argv)
         assert info.value.code == 0
     assert "UNVERIFIED" in capsys.readouterr().out
+
+
+def test_inspect_unreadable_token_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.txt"
+    assert run(["jwt", "inspect", "--token-file", str(missing)], monkeypatch) == EXIT_USAGE
+    assert "could not read the token" in capsys.readouterr().err

@@ -57,7 +57,7 @@ def reason_of(fn: object) -> TokenReason:
 
 def test_rotation_flow(store: object, clock: FixedClock) -> None:
     _, refresh, verifier = make(store, clock)
-    pair = refresh.issue(subject="user-1", claims={"scope": "read"})
+    pair = refresh.issue(subject="user-1", claims={"scope": "read", "roles": ["a", {"b": [1]}]})
     assert "access_token" not in repr(pair) or pair.access_token not in repr(pair)
     assert pair.refresh_token not in repr(pair)
     assert verifier.verify(pair.access_token).get("scope") == "read"
@@ -68,6 +68,7 @@ def test_rotation_flow(store: object, clock: FixedClock) -> None:
     claims = verifier.verify(second.access_token)
     assert claims.subject == "user-1"
     assert claims.get("scope") == "read"
+    assert claims.get("roles") == ("a", {"b": (1,)})
     assert second.access_expires_at == clock() + timedelta(minutes=15)
     third = refresh.rotate(second.refresh_token)
     assert verifier.verify(third.access_token).subject == "user-1"
