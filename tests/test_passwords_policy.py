@@ -258,7 +258,7 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
             digest = hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest().upper()
             if digest.startswith(prefix):
                 lines.append(f"{digest[5:].lower() if mode == 'lower' else digest[5:]}:{count}")
-        body = "\r\n".join(lines).encode()
+        body = ("\r\n".join(lines) + "\r\n\r\n").encode()
         if mode == "malformed":
             body += b"\r\nnot a range line"
         if mode == "huge":
@@ -355,9 +355,10 @@ def test_range_api_unreachable_fails_closed() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    checker = RangeAPIBreachChecker(f"http://127.0.0.1:{port}", timeout=0.5)
-    with pytest.raises(UnavailableError):
-        checker.is_breached(GOOD)
+    for scheme in ("http", "https"):
+        checker = RangeAPIBreachChecker(f"{scheme}://127.0.0.1:{port}", timeout=0.5)
+        with pytest.raises(UnavailableError):
+            checker.is_breached(GOOD)
 
 
 @pytest.mark.parametrize(

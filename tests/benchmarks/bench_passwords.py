@@ -31,7 +31,8 @@ def test_verify_equal_cost() -> None:
             "over-capped hash (4 GiB)": lambda: hasher.verify("wrong password", over_cap),
         },
         baseline="existing user, wrong password",
-        rounds=5,
+        rounds=15,
+        round_seconds=0.05,
     )
     if not QUICK:
         for label in result.seconds:
@@ -52,7 +53,8 @@ def test_overhead_against_raw_argon2_cffi() -> None:
         "passwords: hash vs argon2-cffi",
         {"argon2-cffi": lambda: raw.hash(PASSWORD), "securekit": lambda: ours.hash(PASSWORD)},
         baseline="argon2-cffi",
-        rounds=5,
+        rounds=15,
+        round_seconds=0.05,
     )
     ours_stored, raw_stored = ours.hash(PASSWORD), raw.hash(PASSWORD)
     verified = compare(
@@ -62,7 +64,8 @@ def test_overhead_against_raw_argon2_cffi() -> None:
             "securekit": lambda: ours.verify(PASSWORD, ours_stored),
         },
         baseline="argon2-cffi",
-        rounds=5,
+        rounds=15,
+        round_seconds=0.05,
     )
     if not QUICK:
         assert hashed.ratio("securekit") <= 1.05
