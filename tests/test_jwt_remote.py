@@ -249,6 +249,6 @@ def test_remote_jwks_configuration() -> None:
         {"unknown_kid_cooldown": timedelta(seconds=-1)},
     ):
         with pytest.raises(ConfigurationError):
-            RemoteJWKS("https://issuer.example/jwks", **kwargs)  # type: ignore[arg-type]
+            RemoteJWKS("https://issuer.example/jwks", **kwargs)
     with pytest.raises(TypeError):
         RemoteJWKS("https://issuer.example/jwks", max_bytes=1.5)  # type: ignore[arg-type]

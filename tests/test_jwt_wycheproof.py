@@ -49,7 +49,7 @@ def _cases() -> list[Any]:
         data = load_vectors("wycheproof", "json_web_signature_test.json")
     except pytest.skip.Exception:  # pragma: no cover - vectors absent locally
         return []
-    cases = []
+    cases: list[Any] = []
     for group in data["testGroups"]:
         jwk = group.get("public") or group.get("private")
         cases.extend(
