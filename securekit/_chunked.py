@@ -14,8 +14,9 @@ Wycheproof's ``c2sp_chunked_encryption_aes_256_gcm_test.json`` covers):
 * chunk ``i`` is AES-256-GCM with ``nonce = base nonce xor i`` (big-endian,
   counter below 2^38) and empty AAD.
 
-The streaming functions read and write through file-like objects and hold at
-most one read buffer (``_BATCH`` chunks) in memory, whatever the size.
+The streaming functions read and write through file-like objects one chunk at
+a time (plus one chunk of read-ahead when decrypting): constant memory,
+whatever the size.
 """
 
 from __future__ import annotations
@@ -48,9 +49,8 @@ HEADER_SIZE: Final = SALT_SIZE + COMMITMENT_SIZE
 MAX_CHUNKS: Final = 1 << 38
 _NONCE_SIZE: Final = 12
 _INFO_PREFIX: Final = b"c2sp.org/chunked-encryption@v1+AEAD_AES_256_GCM\x00"
-#: Chunks per read/write batch: 64 x 16 KiB = 1 MiB buffers amortize the
-#: per-call overhead of file I/O while keeping memory constant.
-_BATCH: Final = 64
+#: Progress callbacks fire every 64 chunks (1 MiB) and at the end.
+_PROGRESS_EVERY: Final = 64
 
 
 class ChunkedError(Exception):
@@ -129,33 +129,23 @@ def encrypt(
     base = int.from_bytes(base_nonce, "big")
     counter = 0
     total = 0
+    # One chunk at a time: 16 KiB buffers are recycled by the allocator,
+    # while large (mmap-sized) buffers would page-fault on every batch.
+    chunk = read_full(src, CHUNK_SIZE)
     while True:
-        block = read_full(src, CHUNK_SIZE * _BATCH)
-        view = memoryview(block)
-        out: list[bytes] = []
-        # A batch shorter than a full one is the end of the input: its last
-        # chunk is short (possibly empty) and terminates the message. A full
-        # batch ends on a chunk boundary, so the loop reads again; an empty
-        # read then yields the required empty final chunk.
-        last = len(block) < CHUNK_SIZE * _BATCH
-        end = len(block) if last else len(block) - 1
-        offset = 0
-        while offset <= end:
-            chunk = view[offset : offset + CHUNK_SIZE]
-            if counter >= MAX_CHUNKS:  # pragma: no cover - 4 PiB
-                raise ValueError("message exceeds 2^38 chunks")
-            nonce = (base ^ counter).to_bytes(_NONCE_SIZE, "big")
-            out.append(gcm.encrypt(nonce, chunk, None))
-            counter += 1
-            offset += CHUNK_SIZE
-            if len(chunk) < CHUNK_SIZE:
-                break
-        dst.write(b"".join(out))
-        total += len(block)
-        if progress is not None:
-            progress(total)
-        if last:
+        if counter >= MAX_CHUNKS:  # pragma: no cover - 4 PiB
+            raise ValueError("message exceeds 2^38 chunks")
+        dst.write(gcm.encrypt((base ^ counter).to_bytes(_NONCE_SIZE, "big"), chunk, None))
+        counter += 1
+        total += len(chunk)
+        if len(chunk) < CHUNK_SIZE:
+            # The short (possibly empty) final chunk ends the message.
+            if progress is not None:
+                progress(total)
             return total
+        if progress is not None and counter % _PROGRESS_EVERY == 0:
+            progress(total)
+        chunk = read_full(src, CHUNK_SIZE)
 
 
 def decrypt(
@@ -203,52 +193,37 @@ def decrypt_raw(
     base = int.from_bytes(base_nonce, "big")
     counter = 0
     total = 0
-    batch_size = SEALED_CHUNK * _BATCH
-    pending = read_full(src, batch_size)
+    sealed = read_full(src, SEALED_CHUNK)
+    if not sealed:
+        # Only the header: not even the (possibly empty) final chunk.
+        raise ChunkedError("truncated")
     while True:
-        # Read one batch ahead so that a batch ending exactly on a chunk
-        # boundary is known to be final (then truncated) or not. Batches are
-        # whole sealed chunks, so a short sealed chunk only ever appears at
-        # the end of the input: bytes appended after the real final chunk
-        # are decrypted as one more chunk, which fails its tag (extension).
-        following = read_full(src, batch_size) if len(pending) == batch_size else b""
-        view = memoryview(pending)
-        out: list[bytes] = []
-        offset = 0
-        final_seen = False
-        while offset < len(pending):
-            sealed = view[offset : offset + SEALED_CHUNK]
-            is_last_piece = offset + len(sealed) == len(pending) and not following
-            if len(sealed) < TAG_SIZE:
-                raise ChunkedError("truncated")
-            if len(sealed) == SEALED_CHUNK and is_last_piece:
-                # A full chunk at the very end: the required short final
-                # chunk is missing, so the message was truncated.
-                raise ChunkedError("truncated")
-            if counter >= MAX_CHUNKS:  # pragma: no cover - 4 PiB
-                raise ChunkedError("truncated")
-            nonce = (base ^ counter).to_bytes(_NONCE_SIZE, "big")
-            try:
-                out.append(gcm.decrypt(nonce, sealed, None))
-            except InvalidTag:
-                if out:
-                    # Release the chunks that did authenticate, as a streaming
-                    # decryptor may (Wycheproof PartialPlaintext), then fail.
-                    dst.write(b"".join(out))
-                raise ChunkedError("tag") from None
-            counter += 1
-            offset += len(sealed)
-            if len(sealed) < SEALED_CHUNK:
-                final_seen = True
-                break
-        if not pending:
-            # Only the header: not even the (possibly empty) final chunk.
+        if len(sealed) < TAG_SIZE:
             raise ChunkedError("truncated")
-        plain = b"".join(out)
+        final = len(sealed) < SEALED_CHUNK
+        following = b""
+        if not final:
+            # Read one chunk ahead: a full chunk at the very end means the
+            # required short final chunk is missing (truncation). Bytes after
+            # the real final chunk are read as one more chunk, which fails
+            # its tag at that index (extension).
+            following = read_full(src, SEALED_CHUNK)
+            if not following:
+                raise ChunkedError("truncated")
+        if counter >= MAX_CHUNKS:  # pragma: no cover - 4 PiB
+            raise ChunkedError("truncated")
+        try:
+            plain = gcm.decrypt((base ^ counter).to_bytes(_NONCE_SIZE, "big"), sealed, None)
+        except InvalidTag:
+            raise ChunkedError("tag") from None
+        # Released only now that this chunk authenticated at its index.
         dst.write(plain)
+        counter += 1
         total += len(plain)
-        if progress is not None:
-            progress(total)
-        if final_seen:
+        if final:
+            if progress is not None:
+                progress(total)
             return total
-        pending = following
+        if progress is not None and counter % _PROGRESS_EVERY == 0:
+            progress(total)
+        sealed = following
