@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import itertools
 import logging
 import re
 import secrets
@@ -869,7 +870,8 @@ def _context_words(values: Iterable[str]) -> list[str]:
     if isinstance(values, str):
         raise TypeError("context must be an iterable of str, not a str")
     words: list[str] = []
-    items = list(values)[: _MAX_CONTEXT_ITEMS + 1]
+    # islice: a huge or endless iterable is never materialized.
+    items = list(itertools.islice(values, _MAX_CONTEXT_ITEMS + 1))
     if len(items) > _MAX_CONTEXT_ITEMS:
         raise ConfigurationError(f"at most {_MAX_CONTEXT_ITEMS} context values are supported")
     for value in items:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import itertools
 import threading
 import time
 import unicodedata
@@ -146,6 +147,8 @@ def test_check_misuse() -> None:
         policy.check(GOOD, context=[1])  # type: ignore[list-item]
     with pytest.raises(ConfigurationError):
         policy.check(GOOD, context=["word"] * 33)
+    with pytest.raises(ConfigurationError):
+        policy.check(GOOD, context=itertools.repeat("endless"))
 
 
 @pytest.mark.parametrize(
