@@ -335,7 +335,7 @@ def test_range_api_min_count(range_server: RangeServer) -> None:
 def test_range_api_fails_closed(range_server: RangeServer, mode: str) -> None:
     range_server.mode = mode
     checker = RangeAPIBreachChecker(range_server.url, timeout=0.5, max_response_bytes=64 * 1024)
-    secret = "Pa$$w0rd-from-a-breach"
+    secret = "Pa$$w0rd-from-a-breach"  # pragma: allowlist secret
     with pytest.raises(UnavailableError) as info:
         checker.is_breached(secret)
     assert_no_leak(info.value, secret)
@@ -369,7 +369,7 @@ def test_range_api_unreachable_fails_closed() -> None:
     [
         "http://api.pwnedpasswords.com",
         "ftp://127.0.0.1",
-        "https://user:pw@api.example",
+        "https://user:pw@api.example",  # pragma: allowlist secret
         "https://api.example/?q=1",
         "https://api.example/#frag",
         "https://",

@@ -14,7 +14,7 @@ import argon2
 from securekit.passwords import DEFAULT_PARAMETERS, PasswordHasher
 from tests.benchmarks._harness import QUICK, compare
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # pragma: allowlist secret
 
 
 def test_verify_equal_cost() -> None:
