@@ -31,7 +31,7 @@ def test_verify_equal_cost() -> None:
             "over-capped hash (4 GiB)": lambda: hasher.verify("wrong password", over_cap),
         },
         baseline="existing user, wrong password",
-        rounds=15,
+        rounds=25,
         round_seconds=0.05,
     )
     if not QUICK:
@@ -53,7 +53,7 @@ def test_overhead_against_raw_argon2_cffi() -> None:
         "passwords: hash vs argon2-cffi",
         {"argon2-cffi": lambda: raw.hash(PASSWORD), "securekit": lambda: ours.hash(PASSWORD)},
         baseline="argon2-cffi",
-        rounds=15,
+        rounds=25,
         round_seconds=0.05,
     )
     ours_stored, raw_stored = ours.hash(PASSWORD), raw.hash(PASSWORD)
@@ -64,7 +64,7 @@ def test_overhead_against_raw_argon2_cffi() -> None:
             "securekit": lambda: ours.verify(PASSWORD, ours_stored),
         },
         baseline="argon2-cffi",
-        rounds=15,
+        rounds=25,
         round_seconds=0.05,
     )
     if not QUICK:
