@@ -925,3 +925,25 @@ def test_private_key_set_helpers_never_show_secrets() -> None:
     with pytest.raises(InvalidTokenError) as info:
         codec.verify_signature(parsed, broken)
     assert info.value.reason is TokenReason.BAD_SIGNATURE
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["alg", "kid", "typ", "crit", "b64", "jwk", "jku", "cty", "x"]),
+        _JSON_VALUES | st.sampled_from(["EdDSA", "HS256", "none", "at+jwt"]),
+        max_size=6,
+    ),
+    st.binary(max_size=80),
+)
+def test_arbitrary_headers_raise_only_invalid_token(header: dict[str, Any], sig: bytes) -> None:
+    token = f"{enc_json(header)}.{enc_json(claims())}.{b64(sig)}"
+    with pytest.raises(InvalidTokenError):
+        verifier_for().verify(token)
