@@ -1,0 +1,133 @@
+"""The nh3 and bleach engines give one policy the same meaning (differential)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from securekit import html as h
+from securekit._html_engines import _drop_content, https_image_filter
+from securekit.testing.corpora import xss_payloads
+
+PAYLOADS = xss_payloads()
+
+BENIGN = [
+    "<p>Hello <b>world</b></p>",
+    '<p>See <a href="https://example.com/a?b=1&amp;c=2" title="t">this</a>.</p>',
+    "<ul><li>one</li><li>two <em>2</em></li></ul>",
+    "<blockquote>q</blockquote><pre><code>x = 1 &lt; 2</code></pre>",
+    "plain &amp; simple",
+    "<p>a<br>b</p>",
+    '<a href="/relative">r</a> <a href="mailto:x@example.com">m</a>',
+]
+
+
+class _Shape(HTMLParser):
+    """Tags, attributes and text of a fragment, for comparing DOMs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[object] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.items.append(("start", tag, sorted(attrs, key=lambda a: a[0])))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.items.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        if self.items and self.items[-1][0] == "text":  # type: ignore[index]
+            self.items[-1] = ("text", self.items[-1][1] + data)  # type: ignore[index]
+        else:
+            self.items.append(("text", data))
+
+
+def _shape(markup: str) -> list[object]:
+    parser = _Shape()
+    parser.feed(markup)
+    parser.close()
+    return parser.items
+
+
+@pytest.mark.parametrize("policy", [h.BASIC, h.RICH], ids=["basic", "rich"])
+@pytest.mark.parametrize("document", BENIGN)
+def test_benign_documents_mean_the_same_on_both_engines(policy: h.Policy, document: str) -> None:
+    nh3_out = h.sanitize(document, policy=policy)
+    bleach_out = h.sanitize(document, policy=policy, engine="bleach")
+    assert _shape(nh3_out) == _shape(bleach_out)
+
+
+def _tags_and_attributes(markup: str) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for item in _shape(markup):
+        if item[0] == "start":  # type: ignore[index]
+            _, tag, attrs = item  # type: ignore[misc]
+            found.add((tag, ""))
+            found.update((tag, name) for name, _ in attrs)
+    return found
+
+
+def test_differential_over_the_corpus() -> None:
+    # Both engines keep only allowed structure; where they differ, neither
+    # keeps anything the other considers active. Exact serializations differ
+    # (quoting, entity choice), so structure is compared.
+    agree = 0
+    for payload in PAYLOADS:
+        nh3_out = h.sanitize(payload.payload)
+        bleach_out = h.sanitize(payload.payload, engine="bleach")
+        allowed = {(t, "") for t in h.BASIC.tags} | {
+            (t, a) for t, attrs in h.BASIC.attributes.items() for a in attrs
+        } | {("a", "rel")}  # fmt: skip
+        assert _tags_and_attributes(nh3_out) <= allowed, payload.id
+        assert _tags_and_attributes(bleach_out) <= allowed, payload.id
+        if _shape(nh3_out) == _shape(bleach_out):
+            agree += 1
+    # The engines parse identically for most payloads; the rest differ only
+    # in text (e.g. which entities html5lib decodes) as checked above.
+    assert agree >= len(PAYLOADS) * 0.6, agree
+
+
+def test_bleach_engine_drops_script_content_like_nh3() -> None:
+    assert h.sanitize("a<script>b</script>c", engine="bleach") == "ac"
+    assert h.sanitize("<p>a<style>x</style>b<script>y</script></p>c", engine="bleach") == (
+        "<p>ab</p>c"
+    )
+
+
+def test_drop_content_keeps_text_after_removed_elements() -> None:
+    tags = frozenset({"script"})
+    assert _drop_content("<p><i>1</i><script>x</script>2</p>", tags) == "<p><i>1</i>2</p>"
+    assert _drop_content("no scripts here", tags) == "no scripts here"
+    assert _drop_content("<script>x</script>", frozenset()) == "<script>x</script>"
+
+
+def test_https_image_filter() -> None:
+    assert https_image_filter("img", "src", "HTTPS://x/y.png") == "HTTPS://x/y.png"
+    assert https_image_filter("img", "src", "http://x/y.png") is None
+    assert https_image_filter("img", "alt", "anything") == "anything"
+
+
+def test_bleach_rel_respects_link_rel_none() -> None:
+    policy = h.Policy(tags={"a"}, attributes={"a": {"href", "rel"}}, link_rel=None)
+    assert h.sanitize('<a href="/x" rel="me">x</a>', policy=policy, engine="bleach") == (
+        '<a href="/x" rel="me">x</a>'
+    )
+
+
+@pytest.mark.parametrize("engine_name", ["nh3", "bleach"])
+@pytest.mark.parametrize("policy", [h.BASIC, h.RICH], ids=["basic", "rich"])
+def test_second_pass_statistics_over_the_corpus(engine_name: str, policy: h.Policy) -> None:
+    # How often an engine's first output is not yet stable (reported in
+    # docs/html.md); sanitize() always ends on a fixed point regardless.
+    # Measured: nh3 0/266 for both presets; bleach 0/266 basic, 1/266 rich.
+    engine = h._engine(policy, engine_name)
+    unstable = [
+        p.id for p in PAYLOADS if engine.clean(engine.clean(p.payload)) != engine.clean(p.payload)
+    ]
+    limit = 0 if engine_name == "nh3" else 3
+    assert len(unstable) <= limit, unstable
+    for payload_id in unstable:
+        payload = next(p for p in PAYLOADS if p.id == payload_id)
+        once = h.sanitize(payload.payload, policy=policy, engine=engine_name)  # type: ignore[arg-type]
+        assert h.sanitize(once, policy=policy, engine=engine_name) == once  # type: ignore[arg-type]
