@@ -1,0 +1,489 @@
+"""The structural parsers, one rule at a time (each test fails if its guard goes)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from securekit._formats import gif, jpeg, pdf, png, text, webp
+from securekit._formats._common import Buffer, check_pixels, inflate_bounded
+from securekit.errors import UploadReason, UploadRejectedError
+
+FILES = Path(__file__).resolve().parent / "corpora" / "uploads" / "files"
+BIG = 10**9
+M = UploadReason.MALFORMED
+
+
+def reason_of(parser: Callable[..., None], data: Buffer, **kw: object) -> UploadReason | None:
+    try:
+        parser(data, **kw)
+    except UploadRejectedError as exc:
+        return exc.reason
+    return None
+
+
+# --- common -------------------------------------------------------------------
+
+
+def test_inflate_bounded() -> None:
+    assert inflate_bounded(zlib.compress(b"abc")) == b"abc"
+    with pytest.raises(UploadRejectedError) as info:
+        inflate_bounded(b"not zlib")
+    assert info.value.reason is M
+    with pytest.raises(UploadRejectedError) as info:
+        inflate_bounded(zlib.compress(b"abc")[:-3])
+    assert info.value.reason is M
+    with pytest.raises(UploadRejectedError) as info:
+        inflate_bounded(zlib.compress(bytes(100)), limit=99)
+    assert info.value.reason is UploadReason.ARCHIVE_BOMB
+    assert inflate_bounded(zlib.compress(bytes(100)), limit=100) == bytes(100)
+
+
+def test_check_pixels() -> None:
+    check_pixels(10, 10, 1, 100)
+    check_pixels(10, 10, 0, 100)
+    for args, expected in [
+        ((0, 5, 1, 100), M),
+        ((5, 0, 1, 100), M),
+        ((10, 10, 2, 100), UploadReason.TOO_MANY_PIXELS),
+        ((11, 10, 1, 100), UploadReason.TOO_MANY_PIXELS),
+    ]:
+        with pytest.raises(UploadRejectedError) as info:
+            check_pixels(*args)
+        assert info.value.reason is expected
+
+
+# --- PNG ----------------------------------------------------------------------
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def ihdr(
+    width: int = 2, height: int = 2, depth: int = 8, color: int = 0, interlace: int = 0
+) -> bytes:
+    return chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, interlace))
+
+
+IDAT = chunk(b"IDAT", zlib.compress(b"\x00\x00\x00" * 2))
+IEND = chunk(b"IEND", b"")
+SIG = png.SIGNATURE
+
+
+def test_png_minimal_passes() -> None:
+    assert reason_of(png.check, SIG + ihdr() + IDAT + IEND, max_pixels=BIG) is None
+    palette = SIG + ihdr(color=3) + chunk(b"PLTE", b"\x00" * 6) + IDAT + IEND
+    assert reason_of(png.check, palette, max_pixels=BIG) is None
+    apng = SIG + ihdr() + chunk(b"acTL", struct.pack(">II", 2, 0)) + IDAT + IEND
+    assert reason_of(png.check, apng, max_pixels=8) is None
+    assert reason_of(png.check, apng, max_pixels=7) is UploadReason.TOO_MANY_PIXELS
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\x0a"[:7] + b"x" + ihdr() + IDAT + IEND, M),
+        (SIG + ihdr()[:-2], M),
+        (SIG + struct.pack(">I", 1 << 31) + b"IDAT" + bytes(20), M),
+        (SIG + ihdr() + chunk(b"ID4T", b"") + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"tEXt", b"no separator") + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"tEXt", b"\x00empty keyword") + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"zTXt", b"k\x00\x01" + zlib.compress(b"x")) + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"zTXt", b"k\x00") + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"iTXt", b"k\x00\x02\x00\x00\x00t") + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"iTXt", b"k\x00\x00\x00lang") + IDAT + IEND, M),
+        (
+            SIG
+            + ihdr()
+            + chunk(b"iTXt", b"k\x00\x01\x00\x00\x00" + zlib.compress(b"<script>"))
+            + IDAT
+            + IEND,
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+        (
+            SIG + ihdr() + chunk(b"iTXt", b"k\x00\x00\x00\x00\x00<?php") + IDAT + IEND,
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+        (SIG + chunk(b"IHDR", bytes(12)) + IDAT + IEND, M),
+        (SIG + ihdr(width=1 << 31) + IDAT + IEND, M),
+        (SIG + ihdr(width=0) + IDAT + IEND, M),
+        (SIG + ihdr(depth=3) + IDAT + IEND, M),
+        (SIG + ihdr(color=5) + IDAT + IEND, M),
+        (SIG + ihdr(interlace=2) + IDAT + IEND, M),
+        (SIG + ihdr() + ihdr() + IDAT + IEND, M),
+        (SIG + ihdr() + IDAT + chunk(b"acTL", struct.pack(">II", 1, 0)) + IEND, M),
+        (SIG + ihdr() + chunk(b"acTL", b"\x00" * 4) + IDAT + IEND, M),
+        (SIG + ihdr() + chunk(b"acTL", struct.pack(">II", 0, 0)) + IDAT + IEND, M),
+        (SIG + ihdr(color=3) + chunk(b"PLTE", b"\x00" * 4) + IDAT + IEND, M),
+        (
+            SIG
+            + ihdr(color=3)
+            + chunk(b"PLTE", b"\x00" * 3)
+            + chunk(b"PLTE", b"\x00" * 3)
+            + IDAT
+            + IEND,
+            M,
+        ),
+        (SIG + ihdr(color=3) + IDAT + IEND, M),
+        (SIG + ihdr() + IDAT + chunk(b"tEXt", b"a\x00b") + IDAT + IEND, M),
+        (SIG + ihdr() + IDAT + chunk(b"IEND", b"x"), M),
+        (SIG + ihdr() + IEND, M),
+        (
+            SIG + ihdr() + chunk(b"vpAg", b"\x00" * 9) + IDAT + IEND + b"\x00",
+            UploadReason.TRAILING_DATA,
+        ),
+    ],
+)
+def test_png_rules(data: bytes, expected: UploadReason) -> None:
+    assert reason_of(png.check, data, max_pixels=BIG) is expected
+
+
+# --- GIF ----------------------------------------------------------------------
+
+
+def gif_image(width: int = 1, height: int = 1, local_table: bool = False, lzw: int = 2) -> bytes:
+    flags = 0x80 if local_table else 0
+    table = b"\x00" * 6 if local_table else b""
+    return (
+        b"\x2c"
+        + struct.pack("<HHHHB", 0, 0, width, height, flags)
+        + table
+        + bytes([lzw])
+        + b"\x02\x4c\x01\x00"
+    )
+
+
+GIF_HEAD = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00" * 6
+
+
+def test_gif_minimal_passes() -> None:
+    assert reason_of(gif.check, GIF_HEAD + gif_image() + b"\x3b", max_pixels=BIG) is None
+    extensions = (
+        b"\x21\xf9\x04\x00\x00\x00\x00\x00" + b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    )
+    assert (
+        reason_of(
+            gif.check, GIF_HEAD + extensions + gif_image(local_table=True) + b"\x3b", max_pixels=BIG
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"GIF90a" + bytes(20), M),
+        (b"GIF89a\x01", M),
+        (GIF_HEAD, M),
+        (GIF_HEAD + b"\x3b", M),
+        (GIF_HEAD + b"\x99" + b"\x3b", M),
+        (GIF_HEAD + b"\x2c\x00\x00", M),
+        (GIF_HEAD + gif_image(lzw=0) + b"\x3b", M),
+        (GIF_HEAD + gif_image(lzw=12) + b"\x3b", M),
+        (GIF_HEAD + gif_image()[:-1], M),
+        (GIF_HEAD + gif_image()[:-3] + b"\x09", M),
+        (GIF_HEAD + b"\x21", M),
+        (GIF_HEAD + b"\x21\xfe\x05ab", M),
+        (GIF_HEAD + b"\x21\xfe\x05abcde", M),
+        (
+            GIF_HEAD + b"\x21\x01\x06<svg/>\x00" + gif_image() + b"\x3b",
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+        (GIF_HEAD + gif_image(width=100, height=100) + b"\x3b", UploadReason.TOO_MANY_PIXELS),
+        (GIF_HEAD + gif_image() * 3 + b"\x3b", UploadReason.TOO_MANY_PIXELS),
+        (GIF_HEAD + gif_image() + b"\x3b\x3b", UploadReason.TRAILING_DATA),
+    ],
+)
+def test_gif_rules(data: bytes, expected: UploadReason) -> None:
+    assert reason_of(gif.check, data, max_pixels=2) is expected
+
+
+# --- JPEG ---------------------------------------------------------------------
+
+
+def seg(marker: int, body: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+
+SOF = seg(0xC0, struct.pack(">BHHB", 8, 2, 2, 1) + b"\x01\x11\x00")
+SOS = seg(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x12\xff\x00\x34\xff\xd0\x56"
+EOI = b"\xff\xd9"
+
+
+def test_jpeg_minimal_passes() -> None:
+    assert reason_of(jpeg.check, b"\xff\xd8" + SOF + SOS + EOI, max_pixels=BIG) is None
+    fill = b"\xff\xd8\xff" + SOF + SOS + b"\xff" + EOI
+    assert reason_of(jpeg.check, fill, max_pixels=BIG) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xff\xd8\x00" + SOF, M),
+        (b"\xff\xd8" + SOF + b"\x00\x00", M),
+        (b"\xff\xd8" + SOF + b"\xff", M),
+        (b"\xff\xd8" + SOF + b"\xff\xff\xff", M),
+        (b"\xff\xd8" + SOF + b"\xff\xd8" + SOS + EOI, M),
+        (b"\xff\xd8" + SOF + b"\xff\xd3" + SOS + EOI, M),
+        (b"\xff\xd8" + SOF + b"\xff\xe0\x00", M),
+        (b"\xff\xd8" + SOF + b"\xff\xe0\x00\x01" + SOS + EOI, M),
+        (b"\xff\xd8" + SOF + b"\xff\xe0\x00\x50abc", M),
+        (b"\xff\xd8" + SOF + SOF + SOS + EOI, M),
+        (b"\xff\xd8" + seg(0xC0, b"\x08\x00") + SOS + EOI, M),
+        (
+            b"\xff\xd8" + seg(0xC0, struct.pack(">BHHB", 8, 2, 2, 2) + b"\x01\x11\x00") + SOS + EOI,
+            M,
+        ),
+        (
+            b"\xff\xd8" + seg(0xC2, struct.pack(">BHHB", 8, 0, 2, 1) + b"\x01\x11\x00") + SOS + EOI,
+            M,
+        ),
+        (
+            b"\xff\xd8"
+            + seg(0xC0, struct.pack(">BHHB", 8, 9000, 9000, 1) + b"\x01\x11\x00")
+            + SOS
+            + EOI,
+            UploadReason.TOO_MANY_PIXELS,
+        ),
+        (b"\xff\xd8" + SOS + EOI, M),
+        (b"\xff\xd8" + SOF + seg(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x12\x34\xff", M),
+        (b"\xff\xd8" + SOF + EOI, M),
+        (
+            b"\xff\xd8" + seg(0xFE, b"<svg onload=x>") + SOF + SOS + EOI,
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+        (
+            b"\xff\xd8" + seg(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<?php") + SOF + SOS + EOI,
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+        (b"\xff\xd8" + SOF + SOS + EOI + b"\x00", UploadReason.TRAILING_DATA),
+    ],
+)
+def test_jpeg_rules(data: bytes, expected: UploadReason) -> None:
+    assert reason_of(jpeg.check, data, max_pixels=1000) is expected
+
+
+# --- WebP ---------------------------------------------------------------------
+
+
+def wchunk(fourcc: bytes, body: bytes) -> bytes:
+    return fourcc + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) & 1 else b"")
+
+
+def riff(chunks: bytes) -> bytes:
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WEBP" + chunks
+
+
+VP8L = wchunk(b"VP8L", b"\x2f" + struct.pack("<I", (1 << 14) | 1) + b"\x00\x00")  # 2 x 2
+VP8 = wchunk(b"VP8 ", b"\x00\x00\x00\x9d\x01\x2a" + struct.pack("<HH", 2, 2) + b"\x00\x00")
+
+
+def vp8x(width: int = 2, height: int = 2) -> bytes:
+    return wchunk(
+        b"VP8X",
+        b"\x00" * 4 + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little"),
+    )
+
+
+def anmf(inner: bytes) -> bytes:
+    return wchunk(b"ANMF", bytes(16) + inner)
+
+
+def test_webp_minimal_passes() -> None:
+    for data in (
+        riff(VP8L),
+        riff(VP8),
+        riff(vp8x() + VP8L),
+        riff(vp8x() + wchunk(b"ICCP", b"abc") + VP8 + wchunk(b"EXIF", b"x")),
+        riff(vp8x() + wchunk(b"ANIM", bytes(6)) + anmf(VP8L) + anmf(VP8L)),
+    ):
+        assert reason_of(webp.check, data, max_pixels=BIG) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"RIFX" + bytes(20), M),
+        (riff(VP8L) + b"\x00\x00", UploadReason.TRAILING_DATA),
+        (riff(VP8L)[:-1], M),
+        (b"RIFF" + struct.pack("<I", 13) + b"WEBP" + VP8L[:9], M),
+        (riff(VP8L + b"\x00\x00"), M),
+        (riff(wchunk(b"VP8L", b"\x2f" + bytes(20) + b"\x00" * 100)[:-50]), M),
+        (riff(wchunk(b"VP8 ", b"\x00" * 12)), M),
+        (riff(wchunk(b"VP8L", b"\x00" * 6)), M),
+        (riff(VP8 + VP8), M),
+        (riff(VP8L + VP8L), M),
+        (riff(wchunk(b"ALPH", b"\x00" * 4)), M),
+        (riff(wchunk(b"VP8X", b"\x00" * 8)), M),
+        (riff(vp8x()), M),
+        (riff(vp8x() + VP8L + VP8L), M),
+        (riff(vp8x() + VP8L + anmf(VP8L)), M),
+        (riff(vp8x(2, 3) + VP8L), M),
+        (riff(vp8x() + VP8L + vp8x()), M),
+        (riff(vp8x() + wchunk(b"ANMF", bytes(8))), M),
+        (riff(vp8x() + anmf(wchunk(b"ALPH", b"\x00\x00"))), M),
+        (riff(vp8x(5000, 5000) + VP8L), UploadReason.TOO_MANY_PIXELS),
+        (riff(vp8x() + anmf(VP8L) * 3), UploadReason.TOO_MANY_PIXELS),
+        (
+            riff(
+                wchunk(
+                    b"VP8 ", b"\x00\x00\x00\x9d\x01\x2a" + struct.pack("<HH", 90, 90) + b"\x00\x00"
+                )
+            ),
+            UploadReason.TOO_MANY_PIXELS,
+        ),
+        (
+            riff(vp8x() + VP8L + wchunk(b"XMP ", b"<x:xmpmeta><script>")),
+            UploadReason.EMBEDDED_MARKUP,
+        ),
+    ],
+)
+def test_webp_rules(data: bytes, expected: UploadReason) -> None:
+    assert reason_of(webp.check, data, max_pixels=8) is expected
+
+
+# --- PDF ----------------------------------------------------------------------
+
+CLASSIC = (FILES / "classic_xref.pdf").read_bytes()
+OBJSTM = (FILES / "object_streams.pdf").read_bytes()
+
+
+def test_pdf_samples_pass() -> None:
+    assert reason_of(pdf.check, CLASSIC, max_pixels=1) is None
+    assert reason_of(pdf.check, OBJSTM, max_pixels=1) is None
+    assert reason_of(pdf.check, CLASSIC + b"\r\n\x00\x00" * 10, max_pixels=1) is None
+
+
+def fix_startxref(data: bytes) -> bytes:
+    """Point startxref at the (moved) xref table again."""
+    head, _, _ = data.rpartition(b"startxref\n")
+    return head + b"startxref\n%d\n%%%%EOF\n" % data.rindex(b"xref\n0 ")
+
+
+def replace_catalog(extra: bytes) -> bytes:
+    return fix_startxref(CLASSIC.replace(b"/Pages 2 0 R >>", b"/Pages 2 0 R " + extra + b">>", 1))
+
+
+def raw_stream(dictionary: bytes, body: bytes) -> bytes:
+    tail = CLASSIC.index(b"xref")
+    return fix_startxref(
+        CLASSIC[:tail]
+        + b"9 0 obj\n"
+        + dictionary
+        + b"\nstream\n"
+        + body
+        + b"\nendstream\nendobj\n"
+        + CLASSIC[tail:]
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"%PDF-1.x\n" + CLASSIC[9:], M),
+        (b" " + CLASSIC, M),
+        (CLASSIC.replace(b"%%EOF", b"%%EOX"), M),
+        (CLASSIC + b"x", UploadReason.TRAILING_DATA),
+        (CLASSIC + b" " * 2000, UploadReason.TRAILING_DATA),
+        (CLASSIC.replace(b"startxref", b"startxreg"), M),
+        (CLASSIC.replace(b"trailer", b"trailex"), M),
+        (CLASSIC.replace(b"/Root", b"/Rooo"), M),
+        (replace_catalog(b"/OpenAction<</S/GoTo/D[3 0 R/Fit]>>"), UploadReason.ACTIVE_CONTENT),
+        (replace_catalog(b"/AA 3 0 R"), UploadReason.ACTIVE_CONTENT),
+        (replace_catalog(b"/#41#41 3 0 R"), UploadReason.ACTIVE_CONTENT),
+        (replace_catalog(b"/Launch"), UploadReason.ACTIVE_CONTENT),
+        (replace_catalog(b"/Encrypt 3 0 R"), UploadReason.ACTIVE_CONTENT),
+        (replace_catalog(b"/OpenAction 3 0 R"), None),
+        (replace_catalog(b"/OpenAction [3 0 R /Fit]"), None),
+        (
+            raw_stream(
+                b"<< /Type /ObjStm /N 1 /First 4 /Length 30 >>", b"1 0 << /S /JavaScript >>"
+            ),
+            UploadReason.ACTIVE_CONTENT,
+        ),
+        (raw_stream(b"<< /Type /ObjStm /N 1 /First 4 /Length 30 >>", b"1 0 << /S /GoTo >>"), None),
+        (
+            raw_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /ASCIIHexDecode >>", b"00"),
+            UploadReason.ACTIVE_CONTENT,
+        ),
+        (
+            raw_stream(
+                b"<< /Type /ObjStm /Filter /FlateDecode /DecodeParms << /Predictor 12 >> >>", b"00"
+            ),
+            UploadReason.ACTIVE_CONTENT,
+        ),
+        (
+            raw_stream(b"<< /Type /ObjStm /Filter [/FlateDecode /LZW] >>", b"00"),
+            UploadReason.ACTIVE_CONTENT,
+        ),
+        (raw_stream(b"<< /Type /ObjStm /Filter /FlateDecode >>", b"not zlib"), M),
+        (
+            raw_stream(
+                b"<< /N 1 /First 4 /Filter /FlateDecode >>", zlib.compress(b"1 0 << /JS (x) >>")
+            ),
+            UploadReason.ACTIVE_CONTENT,
+        ),
+        (raw_stream(b"<< /Length 5 >>", b"12 0 obj << >>"), M),
+        (raw_stream(b"<< /Length 5 >>", b"abc endobj"), M),
+        (CLASSIC[: CLASSIC.index(b"xref")] + b"9 0 obj\n<< >>\nstream\nabc\n", M),
+    ],
+)
+def test_pdf_rules(data: bytes, expected: UploadReason | None) -> None:
+    assert reason_of(pdf.check, data, max_pixels=1) is expected
+
+
+def test_pdf_object_stream_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "MAX_INFLATE", 1000)
+    data = raw_stream(b"<< /Type /ObjStm /Filter /FlateDecode >>", zlib.compress(b" " * 5000))
+    assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ARCHIVE_BOMB
+
+
+def test_pdf_startxref_must_point_at_a_table_or_stream() -> None:
+    offset = CLASSIC.index(b"xref")
+    pointing = CLASSIC.replace(b"startxref\n%d" % offset, b"startxref\n%d" % (offset + 5))
+    assert reason_of(pdf.check, pointing, max_pixels=1) is M
+    beyond = CLASSIC.replace(b"startxref\n%d" % offset, b"startxref\n%d" % 10**9)
+    assert reason_of(pdf.check, beyond, max_pixels=1) is M
+    xref_stream = OBJSTM.rindex(b"7 0 obj")
+    not_xref = OBJSTM.replace(b"/Type /XRef", b"/Type /XRex")
+    assert reason_of(pdf.check, not_xref, max_pixels=1) is M
+    no_stream = (
+        OBJSTM[:xref_stream]
+        + b"7 0 obj\n<< /Type /XRef /Root 1 0 R >>\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_stream
+    )
+    assert reason_of(pdf.check, no_stream, max_pixels=1) is M
+
+
+# --- text ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "csv", "expected"),
+    [
+        (b"hello\n", False, None),
+        (b"\xef\xbb\xbf", False, None),
+        ("\u00e9".encode() * 40000, False, None),
+        (b"a" * 70000 + b"<scr" + b"ipt>", False, UploadReason.EMBEDDED_MARKUP),
+        (b"a" * 65535 + b"<" + b"script>", False, UploadReason.EMBEDDED_MARKUP),
+        (b"a" * 65535 + "\u00e9".encode(), False, None),
+        (b"a\x00b", False, M),
+        (b"a\xc2\x85b", False, M),
+        (b"\xff\xfe", False, M),
+        (b"a,b\n" * 20000 + b"=1+1,b\n", True, UploadReason.ACTIVE_CONTENT),
+        (b"a," * 70000 + b"\n", True, M),
+        (b"a,\t=1\n", True, UploadReason.ACTIVE_CONTENT),
+        (b"a, +x\n", True, UploadReason.ACTIVE_CONTENT),
+        (b"a,'-1e5\n", True, None),
+        (b"a,-\n", True, None),
+        (b"x=1\n", True, None),
+        (b"x,a@b\n", True, None),
+        (b"=1\n", False, None),
+    ],
+)
+def test_text_rules(data: bytes, csv: bool, expected: UploadReason | None) -> None:
+    assert reason_of(text.check, data, csv=csv) is expected
