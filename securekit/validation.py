@@ -663,11 +663,16 @@ class IntRange(_Marker):
 
     min_value: int
     max_value: int
+    #: Also accept decimal text such as ``"42"`` (query strings, form
+    #: fields). Off by default: in a JSON body, ``"42"`` is a type confusion.
+    from_text: bool = False
 
     def __post_init__(self) -> None:
         _check_bounds(self.min_value, self.max_value)
 
     def _validate(self, value: object) -> object:
+        if isinstance(value, str) and not self.from_text:
+            raise _fail(InputReason.WRONG_TYPE)
         return validate_int(value, min_value=self.min_value, max_value=self.max_value)
 
     def _json_schema(self) -> dict[str, object]:
@@ -680,11 +685,15 @@ class FloatRange(_Marker):
 
     min_value: float | None = None
     max_value: float | None = None
+    #: Also accept text in JSON number syntax (off by default, see IntRange).
+    from_text: bool = False
 
     def __post_init__(self) -> None:
         _check_bounds(self.min_value, self.max_value)
 
     def _validate(self, value: object) -> object:
+        if isinstance(value, str) and not self.from_text:
+            raise _fail(InputReason.WRONG_TYPE)
         return validate_float(value, min_value=self.min_value, max_value=self.max_value)
 
     def _json_schema(self) -> dict[str, object]:

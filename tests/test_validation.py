@@ -652,6 +652,9 @@ def test_secure_model_accepts_valid_input() -> None:
         ({**OK, "long_note": "x" * 20_001}, InputReason.TOO_LONG, "long_note"),
         ({**OK, "username": "al"}, InputReason.TOO_SHORT, "username"),
         ({**OK, "age": 12}, InputReason.OUT_OF_RANGE, "age"),
+        ({**OK, "age": "20"}, InputReason.WRONG_TYPE, "age"),
+        ({**OK, "age": 20.0}, InputReason.WRONG_TYPE, "age"),
+        ({**OK, "score": "1.5"}, InputReason.WRONG_TYPE, "score"),
         ({**OK, "order": "random"}, InputReason.NOT_ALLOWED, "order"),
         ({**OK, "bio": "\u202e"}, InputReason.FORBIDDEN_CHARACTER, "bio"),
         ({**OK, "site": "https://evil.com"}, InputReason.NOT_ALLOWED, "site"),
@@ -699,6 +702,18 @@ def test_secure_model_json_uses_strict_loader() -> None:
     with pytest.raises(InputValidationError) as info:
         Signup.model_validate_json(json.dumps({**OK, "count": "5"}))
     assert info.value.reason is InputReason.WRONG_TYPE
+
+
+def test_markers_accept_text_only_when_asked() -> None:
+    class Query(SecureModel):
+        page: Annotated[int, IntRange(min_value=1, max_value=100, from_text=True)]
+        ratio: Annotated[float, FloatRange(max_value=1.0, from_text=True)] = 0.0
+
+    assert Query.model_validate({"page": "7", "ratio": "0.5"}).page == 7
+    assert reason_of(Query.model_validate, {"page": "\u0667"}) is InputReason.BAD_FORMAT
+    with pytest.raises(InputValidationError) as info:
+        Signup.model_validate_json(json.dumps({**OK, "age": "20"}))
+    assert (info.value.reason, info.value.field) == (InputReason.WRONG_TYPE, "age")
 
 
 def test_secure_model_validates_assignment() -> None:
