@@ -37,7 +37,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, NoReturn
+from typing import IO, Final, NoReturn
 from urllib.parse import quote
 
 import magic
@@ -442,7 +442,7 @@ class UploadPolicy:
             _reject(UploadReason.DECLARED_TYPE_MISMATCH)
         return key, file_type
 
-    def _spool(self, fileobj: BinaryIO, out: BinaryIO) -> tuple[int, str]:
+    def _spool(self, fileobj: IO[bytes], out: IO[bytes]) -> tuple[int, str]:
         """Copy at most ``max_bytes + 1`` bytes to ``out``; return size and digest."""
         digest = hashlib.sha256()
         size = 0
@@ -475,7 +475,7 @@ class UploadPolicy:
 
     def _run(
         self,
-        fileobj: BinaryIO,
+        fileobj: IO[bytes],
         filename: str,
         declared_type: str | None,
         directory: str | None,
@@ -509,7 +509,7 @@ class UploadPolicy:
             Path(temp_path).unlink(missing_ok=True)
 
     def check(
-        self, fileobj: BinaryIO, *, filename: str, declared_type: str | None = None
+        self, fileobj: IO[bytes], *, filename: str, declared_type: str | None = None
     ) -> CheckedUpload:
         """Check an upload without keeping it.
 
@@ -536,7 +536,7 @@ class UploadPolicy:
 
     def save(
         self,
-        fileobj: BinaryIO,
+        fileobj: IO[bytes],
         directory: str | os.PathLike[str],
         *,
         filename: str,
