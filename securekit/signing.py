@@ -216,8 +216,8 @@ class TokenSigner:
 
         Raises:
             TypeError: ``payload`` is not a mapping or not JSON-serializable.
-            ConfigurationError: ``payload`` holds NaN/Infinity or is over
-                :data:`MAX_PAYLOAD_BYTES`.
+            ConfigurationError: ``payload`` holds NaN, Infinity or a huge
+                integer, or is over :data:`MAX_PAYLOAD_BYTES`.
         """
         if payload is None:
             payload = {}
@@ -234,7 +234,10 @@ class TokenSigner:
                 allow_nan=False,
             ).encode("utf-8")
         except ValueError:
-            raise ConfigurationError("payload must not contain NaN or Infinity") from None
+            # allow_nan=False, or an int over Python's 4300-digit str limit.
+            raise ConfigurationError(
+                "payload must be plain JSON: no NaN, Infinity or integers over 4300 digits"
+            ) from None
         if len(body) > MAX_PAYLOAD_BYTES:
             raise ConfigurationError(
                 f"payload is over {MAX_PAYLOAD_BYTES} bytes of JSON; store the data"

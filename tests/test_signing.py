@@ -459,6 +459,8 @@ def test_sign_misuse() -> None:
         s.sign({"a": object()})
     with pytest.raises(ConfigurationError, match="NaN"):
         s.sign({"a": math.nan})
+    with pytest.raises(ConfigurationError, match="4300"):
+        s.sign({"a": 10**5000})
     with pytest.raises(ConfigurationError, match="bytes"):
         s.sign({"a": "x" * MAX_PAYLOAD_BYTES})
     with pytest.raises(TypeError):
