@@ -288,7 +288,7 @@ def load_yaml(
     text = _decode(data, max_bytes)
     try:
         _prescan(yaml, text, max_depth, max_aliases, max_nodes)
-        return yaml.load(text, Loader=loader)  # nosec B506 - a SafeLoader subclass
+        return yaml.load(text, Loader=loader)
     except InputValidationError:
         raise
     except Exception:  # noqa: BLE001

@@ -21,7 +21,7 @@ import os
 import selectors
 import shutil
 import signal
-import subprocess  # nosec B404 - this module is the safe wrapper: list argv, never a shell
+import subprocess  # nosec B404  # this module is the safe wrapper: list argv, never a shell
 import time
 import warnings
 from collections.abc import Collection, Mapping, Sequence
@@ -315,7 +315,7 @@ def run(
     environment = _environment(env, search_path, insecure_inherit_environment)
 
     deadline = time.monotonic() + timeout
-    proc = subprocess.Popen(  # noqa: S603  # nosec B603 - list argv, shell=False, resolved program
+    proc = subprocess.Popen(  # noqa: S603  # nosec B603  # list argv, shell=False
         full,
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,

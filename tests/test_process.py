@@ -249,12 +249,12 @@ def test_stdin_is_empty_by_default_and_input_is_written() -> None:
 
 
 def test_check_and_returncode() -> None:
-    secret = "secret" + "-output"  # built at run time: traceback source lines do not hold it
+    hidden = "hidden" + "-output"  # built at run time: traceback source lines do not hold it
     with pytest.raises(ProcessError) as info:
-        run(["/bin/sh", "-c", f"echo {secret}; exit 3"])
+        run(["/bin/sh", "-c", f"echo {hidden}; exit 3"])
     assert info.value.reason is ProcessReason.NONZERO_EXIT
     assert info.value.returncode == 3
-    assert_no_leak(info.value, secret)
+    assert_no_leak(info.value, hidden)
     result = run(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], check=False)
     assert (result.returncode, result.stdout, result.stderr) == (3, b"out\n", b"err\n")
 

@@ -243,11 +243,11 @@ def test_escape_like_values() -> None:
 
 
 def test_escape_like_nul_and_length() -> None:
-    secret = "needle\x00"
+    needle = "needle\x00"
     with pytest.raises(InputValidationError) as info:
-        escape_like(secret)
+        escape_like(needle)
     assert info.value.reason is InputReason.FORBIDDEN_CHARACTER
-    assert_no_leak(info.value, secret)
+    assert_no_leak(info.value, needle)
     assert escape_like("x" * 4096) == "x" * 4096
     with pytest.raises(InputValidationError) as info:
         escape_like("a\udc80")
