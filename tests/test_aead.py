@@ -60,6 +60,19 @@ def test_round_trip_and_layout_per_algorithm(alg: Algorithm) -> None:
     assert len(blob) == 6 + NONCE[alg] + len(b"secret") + 16
 
 
+@pytest.mark.parametrize("alg", ALGS)
+def test_large_values_round_trip_and_fail_closed(alg: Algorithm) -> None:
+    # Above 4 KiB decrypt passes a memoryview instead of a copy: same result.
+    box = Aead(KeyRing([make_key(11, alg)]))
+    data = os.urandom(100_000)
+    blob = box.encrypt(data, context=CTX)
+    assert box.decrypt(blob, context=CTX) == data
+    bad = bytearray(blob)
+    bad[50_000] ^= 0x80
+    with pytest.raises(DecryptionError):
+        box.decrypt(bytes(bad), context=CTX)
+
+
 def test_default_algorithm_is_xaes() -> None:
     blob = BOX.encrypt(b"x", context=b"")
     assert blob[5] == ALGORITHM_BYTES[Algorithm.XAES_256_GCM]
