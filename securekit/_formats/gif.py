@@ -8,7 +8,13 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from securekit._formats._common import Buffer, check_pixels, check_text_markup, reject
+from securekit._formats._common import (
+    MAX_METADATA_INFLATE,
+    Buffer,
+    check_pixels,
+    check_text_markup,
+    reject,
+)
 from securekit.errors import UploadReason
 
 _IMAGE: Final = 0x2C
@@ -24,6 +30,7 @@ def _sub_blocks(data: Buffer, pos: int) -> tuple[int, bytes]:
     """Skip a sub-block chain (section 15); return the end and its joined data."""
     size = len(data)
     parts: list[bytes] = []
+    total = 0
     while True:
         if pos >= size:
             reject(UploadReason.MALFORMED)
@@ -35,6 +42,10 @@ def _sub_blocks(data: Buffer, pos: int) -> tuple[int, bytes]:
             reject(UploadReason.MALFORMED)
         parts.append(data[pos : pos + count])
         pos += count
+        total += count
+        if total > MAX_METADATA_INFLATE:
+            # Comments and application data are small; bound what is copied.
+            reject(UploadReason.MALFORMED)
 
 
 def _skip_sub_blocks(data: Buffer, pos: int) -> int:

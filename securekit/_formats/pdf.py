@@ -62,20 +62,33 @@ ACTIVE_NAMES: Final = frozenset(
 
 #: Inflated object-stream bytes allowed in one file (principle 4: bounded work).
 MAX_INFLATE: Final = 64 << 20
+#: Object streams are inflated and scanned this much at a time, so memory
+#: stays bounded whatever their size.
+_PIECE: Final = 256 * 1024
+#: Bytes repeated between two windows of inflated data (longer than any name
+#: checked plus the 64 bytes looked at after /OpenAction).
+_CARRY: Final = 512
 
 
 def _decode_name(raw: bytes) -> bytes:
     return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
-def _names(segment: bytes) -> list[tuple[bytes, int]]:
-    return [(_decode_name(m.group(1)), m.end()) for m in _NAME.finditer(segment)]
+def _names(data: Buffer, start: int, end: int) -> set[bytes]:
+    """The decoded names in ``data[start:end]``, read in place."""
+    return {_decode_name(m.group(1)) for m in _NAME.finditer(data, start, end)}
 
 
-def _scan(segment: bytes) -> set[bytes]:
-    """Reject active content in ``segment`` (PDF syntax outside stream data)."""
-    found = _names(segment)
-    for name, end in found:
+def _scan(data: Buffer, start: int, end: int, *, final: bool = True) -> None:
+    """Reject active content in ``data[start:end]`` (PDF syntax, not stream data).
+
+    With ``final`` false the window continues later: a name touching its end
+    is left for the next window, which repeats the last bytes of this one.
+    """
+    for match in _NAME.finditer(data, start, end):
+        if not final and match.end() > end - _CARRY // 2:
+            break
+        name = _decode_name(match.group(1))
         if name in ACTIVE_NAMES:
             reject(UploadReason.ACTIVE_CONTENT)
         if name == b"Encrypt":
@@ -85,9 +98,9 @@ def _scan(segment: bytes) -> set[bytes]:
         # reference to one: pdfTeX, Word) only moves the view. An inline
         # action dictionary is refused; a referenced action object is scanned
         # like every other object, and its dangerous types are refused there.
-        if name == b"OpenAction" and segment[end:].lstrip(_WHITESPACE)[:2] == b"<<":
+        following = data[match.end() : min(match.end() + 64, end)]
+        if name == b"OpenAction" and following.lstrip(_WHITESPACE)[:2] == b"<<":
             reject(UploadReason.ACTIVE_CONTENT)
-    return {name for name, _ in found}
 
 
 class _Budget:
@@ -97,23 +110,33 @@ class _Budget:
         self.left = MAX_INFLATE
 
 
-def _object_stream(names: set[bytes], body: bytes, budget: _Budget) -> None:
-    """Inflate an object stream and scan the objects packed inside it."""
+def _object_stream(data: Buffer, start: int, end: int, names: set[bytes], budget: _Budget) -> None:
+    """Inflate an object stream piece by piece and scan the objects packed in it."""
     filters = {n for n in names if n.endswith(b"Decode") or n in {b"Fl", b"AHx", b"A85", b"LZW"}}
     if b"DecodeParms" in names or b"DP" in names or not filters <= {b"FlateDecode"}:
         # Predictors or other filters would need a full decoder chain; no
         # common producer writes object streams that way. Fail closed.
         reject(UploadReason.ACTIVE_CONTENT)
-    if filters:
-        inflater = zlib.decompressobj()
-        try:
-            body = inflater.decompress(body, budget.left + 1)
-        except zlib.error:
-            reject(UploadReason.MALFORMED)
-        if len(body) > budget.left or inflater.unconsumed_tail:
-            reject(UploadReason.ARCHIVE_BOMB)
-        budget.left -= len(body)
-    _scan(body)
+    if not filters:
+        _scan(data, start, end)
+        return
+    inflater = zlib.decompressobj()
+    carry = b""
+    for offset in range(start, end, _PIECE):
+        pending = data[offset : min(offset + _PIECE, end)]
+        while pending:
+            try:
+                out = inflater.decompress(pending, _PIECE)
+            except zlib.error:
+                reject(UploadReason.MALFORMED)
+            budget.left -= len(out)
+            if budget.left < 0:
+                reject(UploadReason.ARCHIVE_BOMB)
+            window = carry + out
+            _scan(window, 0, len(window), final=False)
+            carry = window[-_CARRY:]
+            pending = inflater.unconsumed_tail
+    _scan(carry, 0, len(carry))
 
 
 def _check_xref(data: Buffer, offset: int, eof: int) -> None:
@@ -125,12 +148,12 @@ def _check_xref(data: Buffer, offset: int, eof: int) -> None:
         trailer = data.find(b"trailer", offset, eof)
         if trailer < 0:
             reject(UploadReason.MALFORMED)
-        names = {name for name, _ in _names(data[trailer:eof])}
+        names = _names(data, trailer, eof)
     elif _OBJ_AT.match(window):
         start = _STREAM.search(data, offset, eof)
         if start is None:
             reject(UploadReason.MALFORMED)
-        names = {name for name, _ in _names(data[offset : start.start()])}
+        names = _names(data, offset, start.start())
         if b"XRef" not in names:
             reject(UploadReason.MALFORMED)
     else:
@@ -162,21 +185,19 @@ def check(data: Buffer, *, max_pixels: int) -> None:  # noqa: ARG001 - same sign
     while True:
         match = _STREAM.search(data, pos, eof)
         if match is None:
-            _scan(data[pos:eof])
+            _scan(data, pos, eof)
             break
-        header = data[pos : match.start()]
-        _scan(header)
-        obj = header.rfind(b"obj")
-        names = {name for name, _ in _names(header[obj + 1 :] if obj >= 0 else header)}
+        _scan(data, pos, match.start())
+        obj = data.rfind(b"obj", pos, match.start())
+        names = _names(data, obj + 1 if obj >= 0 else pos, match.start())
         end = data.find(b"endstream", match.end(), eof)
         if end < 0:
             reject(UploadReason.MALFORMED)
-        body = data[match.end() : end]
-        if _HIDDEN_OBJECT.search(body) is not None:
+        if _HIDDEN_OBJECT.search(data, match.end(), end) is not None:
             reject(UploadReason.MALFORMED)
         # 7.5.7: object streams hold ordinary objects compressed; a reader
         # also accepts one without /Type /ObjStm as long as /N and /First exist.
         if b"ObjStm" in names or {b"N", b"First"} <= names:
-            _object_stream(names, body, budget)
+            _object_stream(data, match.end(), end, names, budget)
         pos = end + len(b"endstream")
     _check_xref(data, int(found.group(1)), eof)

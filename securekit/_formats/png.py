@@ -11,6 +11,7 @@ import zlib
 from typing import Final
 
 from securekit._formats._common import (
+    MAX_METADATA_INFLATE,
     Buffer,
     check_pixels,
     check_text_markup,
@@ -26,6 +27,15 @@ MAX_CHUNK: Final = (1 << 31) - 1
 _DEPTHS: Final = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
 _TEXT_CHUNKS: Final = {b"tEXt", b"zTXt", b"iTXt"}
 _KNOWN_CRITICAL: Final = {b"IHDR", b"PLTE", b"IDAT", b"IEND"}
+_CRC_SLICE: Final = 64 * 1024
+
+
+def _crc(data: Buffer, kind: bytes, start: int, length: int) -> int:
+    """CRC-32 of type and data (PNG 5.3), computed in slices without copying it all."""
+    crc = zlib.crc32(kind)
+    for offset in range(start, start + length, _CRC_SLICE):
+        crc = zlib.crc32(data[offset : min(offset + _CRC_SLICE, start + length)], crc)
+    return crc
 
 
 def _text(kind: bytes, body: bytes) -> bytes:
@@ -71,9 +81,15 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             reject(UploadReason.MALFORMED)
         body_start = pos + 8
         (crc,) = struct.unpack_from(">I", data, body_start + length)
-        body = data[body_start : body_start + length]
-        if zlib.crc32(kind + body) != crc:
+        if _crc(data, kind, body_start, length) != crc:
             reject(UploadReason.MALFORMED)
+        # Only small chunks are copied: image data is checked in place, so
+        # memory does not grow with the file.
+        if kind in _TEXT_CHUNKS and length > MAX_METADATA_INFLATE:
+            reject(UploadReason.MALFORMED)
+        body = (
+            data[body_start : body_start + length] if kind != b"IDAT" and length <= 1 << 20 else b""
+        )
         pos = body_start + length + 4
         if index == 0:
             # 5.6: IHDR must come first; read the dimensions before any IDAT.

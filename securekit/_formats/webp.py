@@ -9,7 +9,13 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from securekit._formats._common import Buffer, check_pixels, check_text_markup, reject
+from securekit._formats._common import (
+    MAX_METADATA_INFLATE,
+    Buffer,
+    check_pixels,
+    check_text_markup,
+    reject,
+)
 from securekit.errors import UploadReason
 
 _IMAGE_CHUNKS: Final = {b"VP8 ", b"VP8L"}
@@ -31,9 +37,13 @@ def _vp8l_size(body: bytes) -> tuple[int, int]:
     return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
 
 
-def _chunks(data: Buffer, pos: int, end: int) -> list[tuple[bytes, bytes]]:
-    """Split ``data[pos:end]`` into (fourcc, body) pairs, padding checked."""
-    chunks: list[tuple[bytes, bytes]] = []
+def _chunks(data: Buffer, pos: int, end: int) -> list[tuple[bytes, int, int]]:
+    """Split ``data[pos:end]`` into (fourcc, start, length) triples, padding checked.
+
+    Offsets, not copies: image data stays in the buffer, so memory does not
+    grow with the file.
+    """
+    chunks: list[tuple[bytes, int, int]] = []
     while pos < end:
         if pos + 8 > end:
             reject(UploadReason.MALFORMED)
@@ -41,9 +51,14 @@ def _chunks(data: Buffer, pos: int, end: int) -> list[tuple[bytes, bytes]]:
         padded = length + (length & 1)
         if pos + 8 + padded > end:
             reject(UploadReason.MALFORMED)
-        chunks.append((fourcc, data[pos + 8 : pos + 8 + length]))
+        chunks.append((fourcc, pos + 8, length))
         pos += 8 + padded
     return chunks
+
+
+def _head(data: Buffer, start: int, length: int) -> bytes:
+    """The first bytes of a chunk, enough for any header read here."""
+    return data[start : start + min(length, 32)]
 
 
 def check(data: Buffer, *, max_pixels: int) -> None:
@@ -57,43 +72,42 @@ def check(data: Buffer, *, max_pixels: int) -> None:
     if riff_size + 8 > size or riff_size & 1:
         reject(UploadReason.MALFORMED)
     chunks = _chunks(data, 12, size)
-    first, body = chunks[0]
-    if first == b"VP8 ":
-        width, height = _vp8_size(body)
+    first, start, length = chunks[0]
+    if first in _IMAGE_CHUNKS:
+        body = _head(data, start, length)
+        width, height = _vp8_size(body) if first == b"VP8 " else _vp8l_size(body)
         check_pixels(width, height, 1, max_pixels)
         if len(chunks) != 1:
             reject(UploadReason.MALFORMED)
         return
-    if first == b"VP8L":
-        width, height = _vp8l_size(body)
-        check_pixels(width, height, 1, max_pixels)
-        if len(chunks) != 1:
-            reject(UploadReason.MALFORMED)
-        return
-    if first != b"VP8X" or len(body) != 10:
+    if first != b"VP8X" or length != 10:
         reject(UploadReason.MALFORMED)
+    body = _head(data, start, length)
     # 2.7: canvas width - 1 and height - 1 as 24-bit little-endian numbers.
     width = int.from_bytes(body[4:7], "little") + 1
     height = int.from_bytes(body[7:10], "little") + 1
     check_pixels(width, height, 1, max_pixels)
     frames = 0
     images = 0
-    for fourcc, chunk in chunks[1:]:
+    for fourcc, start, length in chunks[1:]:
         if fourcc == b"ANMF":
-            if len(chunk) < 16:
+            if length < 16:
                 reject(UploadReason.MALFORMED)
             frames += 1
             check_pixels(width, height, frames, max_pixels)
-            inner = _chunks(chunk, 16, len(chunk))
-            if not any(kind in _IMAGE_CHUNKS for kind, _ in inner):
+            inner = _chunks(data, start + 16, start + length)
+            if not any(kind in _IMAGE_CHUNKS for kind, _, _ in inner):
                 reject(UploadReason.MALFORMED)
         elif fourcc in _IMAGE_CHUNKS:
             images += 1
-            w, h = _vp8_size(chunk) if fourcc == b"VP8 " else _vp8l_size(chunk)
+            head = _head(data, start, length)
+            w, h = _vp8_size(head) if fourcc == b"VP8 " else _vp8l_size(head)
             if w != width or h != height:
                 reject(UploadReason.MALFORMED)
         elif fourcc == b"XMP ":
-            check_text_markup(chunk)
+            if length > MAX_METADATA_INFLATE:
+                reject(UploadReason.MALFORMED)
+            check_text_markup(data[start : start + length])
         elif fourcc == b"VP8X":
             reject(UploadReason.MALFORMED)
     if images + frames == 0 or (images and frames) or images > 1:
