@@ -31,9 +31,14 @@ MAX_MEMBER_LENGTH: Final = 1024
 #: Namespaces: values and sets live apart, so a set and a value may share a name.
 NS_VALUE: Final = 0
 NS_SET: Final = 1
-#: Sliding-window retry hints are padded by this much so that retrying after
-#: exactly ``retry_after`` seconds is allowed despite float rounding.
-RETRY_EPSILON: Final = 1e-6
+#: Retry hints are rounded up to this resolution (seconds), so that retrying
+#: after exactly ``retry_after`` seconds is allowed despite float rounding.
+RETRY_RESOLUTION: Final = 0.001
+
+
+def round_retry(seconds: float) -> float:
+    """Round a retry hint up to the next millisecond (exact values stay exact)."""
+    return math.ceil(max(seconds, 0.0) / RETRY_RESOLUTION - 1e-6) * RETRY_RESOLUTION
 
 
 class _Keep:
@@ -266,7 +271,7 @@ def window_decide(
     else:
         # Wait for this window to end, then for its share of the next to shrink.
         retry = (window - elapsed) + (window * (1 - (limit - 1) / current) if current else 0.0)
-    return False, math.floor(estimate), max(retry, 0.0) + RETRY_EPSILON, None
+    return False, math.floor(estimate), round_retry(retry), None
 
 
 def step_window(limit: int, window: float, now: float) -> Step[tuple[bool, int, float]]:
@@ -354,7 +359,7 @@ def penalty_decide(
             if now < last + delay:
                 retry = max(retry, last + delay - now)
     if locked or retry > 0:
-        return False, max(retry, 0.0) + RETRY_EPSILON, locked, []
+        return False, round_retry(retry), locked, []
     return True, 0.0, False, [f"{c + 1}:{now!r}".encode() for c in counts]
 
 

@@ -208,13 +208,13 @@ def _members(raw: object) -> StrSet:
 
 def _window(raw: Any) -> tuple[bool, int, float]:
     allowed = bool(raw[0])
-    retry = 0.0 if allowed else float(raw[2]) + _core.RETRY_EPSILON
+    retry = 0.0 if allowed else _core.round_retry(float(raw[2]))
     return allowed, int(raw[1]), retry
 
 
 def _penalty(raw: Any) -> tuple[bool, float, bool]:
     allowed = bool(raw[0])
-    retry = 0.0 if allowed else float(raw[1]) + _core.RETRY_EPSILON
+    retry = 0.0 if allowed else _core.round_retry(float(raw[1]))
     return allowed, retry, bool(raw[2])
 
 
