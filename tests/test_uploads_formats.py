@@ -487,3 +487,21 @@ def test_pdf_startxref_must_point_at_a_table_or_stream() -> None:
 )
 def test_text_rules(data: bytes, csv: bool, expected: UploadReason | None) -> None:
     assert reason_of(text.check, data, csv=csv) is expected
+
+
+# --- bounded copies of metadata ------------------------------------------------
+
+
+def test_metadata_copies_are_bounded() -> None:
+    huge = b"x" * ((1 << 20) + 1)
+    data = SIG + ihdr() + chunk(b"tEXt", b"k\x00" + huge) + IDAT + IEND
+    assert reason_of(png.check, data, max_pixels=BIG) is M
+    blocks = (b"\xff" + b"x" * 255) * 4200 + b"\x00"
+    assert (
+        reason_of(
+            gif.check, GIF_HEAD + b"\x21\xfe" + blocks + gif_image() + b"\x3b", max_pixels=BIG
+        )
+        is M
+    )
+    xmp = riff(vp8x() + VP8L + wchunk(b"XMP ", huge + b"x"))
+    assert reason_of(webp.check, xmp, max_pixels=BIG) is M
