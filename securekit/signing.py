@@ -35,6 +35,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import inspect
 import json
 import math
 import os
@@ -42,7 +43,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
 from securekit._clock import Clock, resolve, system_clock
 from securekit.errors import (
@@ -52,7 +53,7 @@ from securekit.errors import (
     TokenReason,
 )
 from securekit.keys import KeyKind, KeyRing
-from securekit.stores import Store
+from securekit.stores import AsyncStore, Store
 from securekit.validation import load_json
 
 __all__ = [
@@ -143,8 +144,10 @@ class TokenSigner:
         max_age: lifetime of new tokens and the longest lifetime accepted;
             mandatory, whole seconds, at most :data:`MAX_LIFETIME`.
         store: a :class:`~securekit.stores.Store` for single-use tokens
-            (:meth:`consume`). Without one, tokens can be verified any number
-            of times until they expire.
+            (:meth:`consume`), or an :class:`~securekit.stores.AsyncStore`
+            (such as ``MemoryStore().asyncio()`` or ``AsyncRedisStore``) for
+            :meth:`averify` / :meth:`aconsume`. Without one, tokens can be
+            verified any number of times until they expire.
         clock: returns the current aware datetime (tests pass a ``FixedClock``).
 
     Raises:
@@ -152,7 +155,16 @@ class TokenSigner:
         ConfigurationError: a ring of the wrong kind, a bad purpose or max_age.
     """
 
-    __slots__ = ("_clock", "_keys", "_max_age", "_prefix", "_primary_id", "_purpose", "_store")
+    __slots__ = (
+        "_clock",
+        "_is_async",
+        "_keys",
+        "_max_age",
+        "_prefix",
+        "_primary_id",
+        "_purpose",
+        "_store",
+    )
 
     def __init__(
         self,
@@ -160,7 +172,7 @@ class TokenSigner:
         *,
         purpose: str,
         max_age: timedelta,
-        store: Store | None = None,
+        store: Store | AsyncStore | None = None,
         clock: Clock = system_clock,
     ) -> None:
         if not isinstance(keyring, KeyRing):
@@ -186,6 +198,13 @@ class TokenSigner:
             )
         if not callable(clock):
             raise TypeError("clock must be callable")
+        if store is not None and not (
+            callable(getattr(store, "get", None)) and callable(getattr(store, "add", None))
+        ):
+            raise TypeError("store must be a securekit store (get and add)")
+        # An async store's methods return coroutines: the sync methods must
+        # refuse it rather than mistake a coroutine object for "already used".
+        self._is_async = store is not None and inspect.iscoroutinefunction(store.get)
         self._purpose = purpose
         self._max_age = int(seconds)
         self._store = store
@@ -272,6 +291,8 @@ class TokenSigner:
             The verified token.
 
         Raises:
+            ConfigurationError: the signer has an async store (use
+                :meth:`averify`).
             TypeError: ``token`` is not a ``str``.
             InvalidTokenError: with reason ``too_large``, ``malformed``,
                 ``bad_encoding``, ``unsupported_version``, ``unknown_key``,
@@ -279,9 +300,25 @@ class TokenSigner:
                 ``lifetime_too_long``, ``bad_claim`` or ``reused``.
             StoreUnavailableError: the store is down (fail closed).
         """
+        if self._is_async:
+            raise ConfigurationError("this signer has an async store: use averify() / aconsume()")
         verified = self._check(token, now)
-        if self._store is not None and self._store.get(self._used_key(verified)) is not None:
+        store = cast(Store | None, self._store)
+        if store is not None and store.get(self._used_key(verified)) is not None:
             raise _invalid(TokenReason.REUSED)
+        return verified
+
+    async def averify(self, token: str, *, now: datetime | None = None) -> VerifiedToken:
+        """:meth:`verify` for async code; works with an async or a sync store."""
+        verified = self._check(token, now)
+        if self._store is not None:
+            key = self._used_key(verified)
+            if self._is_async:
+                used = await cast(AsyncStore, self._store).get(key)
+            else:
+                used = cast(Store, self._store).get(key)
+            if used is not None:
+                raise _invalid(TokenReason.REUSED)
         return verified
 
     def consume(self, token: str, *, now: datetime | None = None) -> VerifiedToken:
@@ -291,21 +328,46 @@ class TokenSigner:
         is saved). Of concurrent calls with the same token, exactly one wins.
 
         Raises:
-            ConfigurationError: the signer has no store.
+            ConfigurationError: the signer has no store, or an async one
+                (use :meth:`aconsume`).
             TypeError: ``token`` is not a ``str``.
             InvalidTokenError: as :meth:`verify`; reason ``reused`` if the
                 token was consumed before.
             StoreUnavailableError: the store is down (fail closed).
         """
-        if self._store is None:
-            raise ConfigurationError("consume() needs a store: TokenSigner(..., store=...)")
+        store = self._sync_store()
         current = resolve(now, self._clock)
         verified = self._check(token, current)
-        # Remember the id until the token expires anyway (plus the skew margin).
-        ttl = max(1.0, (verified.expires_at - current + CLOCK_SKEW).total_seconds())
-        if not self._store.add(self._used_key(verified), b"1", ttl=ttl):
+        if not store.add(self._used_key(verified), b"1", ttl=self._used_ttl(verified, current)):
             raise _invalid(TokenReason.REUSED)
         return verified
+
+    async def aconsume(self, token: str, *, now: datetime | None = None) -> VerifiedToken:
+        """:meth:`consume` for async code; works with an async or a sync store."""
+        if self._store is None:
+            raise ConfigurationError("aconsume() needs a store: TokenSigner(..., store=...)")
+        current = resolve(now, self._clock)
+        verified = self._check(token, current)
+        key, ttl = self._used_key(verified), self._used_ttl(verified, current)
+        if self._is_async:
+            created = await cast(AsyncStore, self._store).add(key, b"1", ttl=ttl)
+        else:
+            created = cast(Store, self._store).add(key, b"1", ttl=ttl)
+        if not created:
+            raise _invalid(TokenReason.REUSED)
+        return verified
+
+    def _sync_store(self) -> Store:
+        if self._store is None:
+            raise ConfigurationError("consume() needs a store: TokenSigner(..., store=...)")
+        if self._is_async:
+            raise ConfigurationError("this signer has an async store: use averify() / aconsume()")
+        return cast(Store, self._store)
+
+    @staticmethod
+    def _used_ttl(verified: VerifiedToken, current: datetime) -> float:
+        # Remember the id until the token expires anyway (plus the skew margin).
+        return max(1.0, (verified.expires_at - current + CLOCK_SKEW).total_seconds())
 
     def _used_key(self, verified: VerifiedToken) -> str:
         return f"securekit:signing:{self._purpose}:used:{verified.token_id}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,7 @@ from securekit.signing import (
     _mac,
     _mac_ok,
 )
-from securekit.stores import MemoryStore
+from securekit.stores import MemoryStore, RedisStore, SQLiteStore
 from securekit.testing import FixedClock
 from tests._leak import assert_no_leak
 from tests.conftest import load_vectors
@@ -392,6 +394,78 @@ def test_concurrent_consume_has_one_winner() -> None:
         t.join()
     assert len(wins) == 1
     assert losses == [TokenReason.REUSED] * 7
+
+
+def test_single_use_with_sqlite_store(tmp_path: Path) -> None:
+    s = signer(store=SQLiteStore(str(tmp_path / "tokens.db")))
+    token = s.sign()
+    s.consume(token)
+    with pytest.raises(InvalidTokenError) as exc:
+        s.consume(token)
+    assert exc.value.reason is TokenReason.REUSED
+
+
+@pytest.mark.redis
+def test_single_use_with_redis_store(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    first = signer(store=store)
+    token = first.sign()
+    first.consume(token)
+    # Another process (another signer on the same store) sees it used.
+    with pytest.raises(InvalidTokenError) as exc:
+        signer(store=RedisStore(redis_url)).consume(token)
+    assert exc.value.reason is TokenReason.REUSED
+
+
+def test_async_store_single_use() -> None:
+    s = signer(store=MemoryStore().asyncio())
+    token = s.sign({"u": 1})
+
+    async def flow() -> list[TokenReason]:
+        assert (await s.averify(token)).payload == {"u": 1}
+        await s.aconsume(token)
+        reasons = []
+        for call in (s.aconsume, s.averify):
+            try:
+                await call(token)
+            except InvalidTokenError as exc:
+                reasons.append(exc.reason)
+        return reasons
+
+    assert asyncio.run(flow()) == [TokenReason.REUSED, TokenReason.REUSED]
+
+
+def test_async_methods_accept_a_sync_store_or_none() -> None:
+    s = signer(store=MemoryStore())
+    token = s.sign()
+
+    async def flow() -> None:
+        await s.averify(token)
+        await s.aconsume(token)
+        with pytest.raises(InvalidTokenError):
+            await s.averify(token)
+        with pytest.raises(InvalidTokenError):
+            await s.aconsume(token)
+        plain = signer()
+        await plain.averify(plain.sign())
+        with pytest.raises(ConfigurationError, match="store"):
+            await plain.aconsume(plain.sign())
+
+    asyncio.run(flow())
+
+
+def test_sync_methods_refuse_an_async_store() -> None:
+    s = signer(store=MemoryStore().asyncio())
+    token = s.sign()
+    with pytest.raises(ConfigurationError, match="averify"):
+        s.verify(token)
+    with pytest.raises(ConfigurationError, match="aconsume"):
+        s.consume(token)
+
+
+def test_store_must_look_like_a_store() -> None:
+    with pytest.raises(TypeError, match="store"):
+        signer(store=object())
 
 
 # -- misuse ------------------------------------------------------------------------------
