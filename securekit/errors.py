@@ -156,6 +156,10 @@ class TokenReason(_Reason):
     REVOKED = "revoked"
     REUSED = "reused"
     UNSUPPORTED_VERSION = "unsupported_version"
+    # OAuth 2.0 / OpenID Connect callbacks (securekit.oauth).
+    STATE_MISMATCH = "state_mismatch"
+    NONCE_MISMATCH = "nonce_mismatch"
+    PROVIDER_ERROR = "provider_error"
 
 
 class DecryptionReason(_Reason):
@@ -228,6 +232,7 @@ class PermissionReason(_Reason):
     DENIED_BY_RULE = "denied_by_rule"
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_FOUND = "not_found"
+    AUDIT_FAILED = "audit_failed"
 
 
 class ProcessReason(_Reason):
