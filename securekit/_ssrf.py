@@ -121,6 +121,19 @@ def system_resolver(host: str, port: int) -> Sequence[str]:
     return [str(info[4][0]) for info in infos]
 
 
+def _connect(address: IPAddress, port: int, timeout: float | None) -> socket.socket:
+    """Open a TCP connection to ``address`` itself: no name lookup at all."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((str(address), port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class PinnedHTTPConnection(http.client.HTTPConnection):
     """An HTTP connection to a checked address; ``Host`` stays the name."""
 
@@ -130,7 +143,7 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         """Connect to the pinned address, never to a fresh resolution of the name."""
-        self.sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        self.sock = _connect(self._address, self.port, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -151,5 +164,5 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         """Connect to the pinned address; SNI and certificate check use the name."""
-        sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        sock = _connect(self._address, self.port, self.timeout)
         self.sock = self._ssl_context.wrap_socket(sock, server_hostname=self.host)
