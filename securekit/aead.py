@@ -347,7 +347,8 @@ class Aead:
             where that is the point, such as an encrypted email column with a
             unique index or an equality lookup; use :meth:`encrypt` for
             everything else. Equality holds per key: after rotation, look
-            values up under every key in the ring or re-encrypt first.
+            values up with :meth:`deterministic_lookup_values` or
+            re-encrypt first.
 
         Args:
             plaintext: the value (at most ``max_plaintext`` bytes).
@@ -369,6 +370,26 @@ class Aead:
         state = self._primary
         header = bytes([DETERMINISTIC_VERSION]) + state.header[1:]
         return header + self._siv_for(state).encrypt(plaintext, [header, context])
+
+    def deterministic_lookup_values(self, plaintext: bytes, *, context: bytes) -> list[bytes]:
+        """Return ``plaintext``'s deterministic ciphertext under every key, primary first.
+
+        During a key rotation a column holds values under old and new keys;
+        query with ``WHERE col IN (...)`` over these values until the column
+        has been re-encrypted under the primary key.
+
+        Raises:
+            TypeError: ``plaintext`` or ``context`` is not ``bytes``.
+            ConfigurationError: ``plaintext`` is over the one-shot cap.
+        """
+        first = self.encrypt_deterministic(plaintext, context=context)
+        values = [first]
+        for state in self._states.values():
+            if state is self._primary:
+                continue
+            header = bytes([DETERMINISTIC_VERSION]) + state.header[1:]
+            values.append(header + self._siv_for(state).encrypt(plaintext, [header, context]))
+        return values
 
     def decrypt_deterministic(self, blob: bytes, *, context: bytes) -> bytes:
         """Authenticate and decrypt a value made by :meth:`encrypt_deterministic`.

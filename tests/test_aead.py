@@ -394,6 +394,24 @@ def test_deterministic_failures() -> None:
             BOX.decrypt_deterministic(bytes(flipped), context=b"c")
 
 
+def test_deterministic_lookup_values_cover_every_key() -> None:
+    ring = KeyRing.generate("aead")
+    old = Aead(ring).encrypt_deterministic(b"a@example.com", context=b"users.email")
+    rotated = ring.rotate()
+    box = Aead(rotated)
+    values = box.deterministic_lookup_values(b"a@example.com", context=b"users.email")
+    assert len(values) == len(rotated) == 2
+    assert values[0] == box.encrypt_deterministic(b"a@example.com", context=b"users.email")
+    assert values[1] == old
+    for value in values:
+        assert box.decrypt_deterministic(value, context=b"users.email") == b"a@example.com"
+    assert Aead(ring).deterministic_lookup_values(b"x", context=b"") == [
+        Aead(ring).encrypt_deterministic(b"x", context=b"")
+    ]
+    with pytest.raises(TypeError):
+        box.deterministic_lookup_values("x", context=b"")  # type: ignore[arg-type]
+
+
 def test_deterministic_retired_key_still_decrypts() -> None:
     ring = KeyRing.generate("aead")
     blob = Aead(ring).encrypt_deterministic(b"v", context=b"")
