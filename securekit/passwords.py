@@ -94,6 +94,16 @@ _MAX_CONTEXT_ITEMS: Final = 32
 #: The calibration target of ``securekit calibrate``: interactive logins stay
 #: responsive (RFC 9106 section 4 uses 0.5 s as its example upper bound).
 DEFAULT_CALIBRATION_TARGET: Final = timedelta(milliseconds=250)
+#: RFC 9106 section 3.1: a 16-byte salt is RECOMMENDED for password hashing.
+_DEFAULT_SALT_LEN: Final = 16
+#: RFC 9106 section 4: a 256-bit (32-byte) tag.
+_DEFAULT_HASH_LEN: Final = 32
+#: Range-API request budget: a login form must not hang on a slow third party.
+_BREACH_TIMEOUT_SECONDS: Final = 2.0
+#: A real Pwned Passwords range (~800 to 1,000 padded lines) is about 40 KB.
+_BREACH_MAX_RESPONSE_BYTES: Final = 512 * 1024
+#: Calibration's default memory ceiling: 1 GiB, half of RFC 9106's first option.
+_CALIBRATION_MAX_MEMORY_KIB: Final = 1024 * 1024
 #: The HKDF purpose of the pepper subkey derived from each ``mac`` ring key.
 _PEPPER_PURPOSE: Final = "password-pepper"
 
@@ -122,8 +132,8 @@ class Argon2Parameters:
     time_cost: int
     memory_cost: int
     parallelism: int
-    hash_len: int = 32
-    salt_len: int = 16
+    hash_len: int = _DEFAULT_HASH_LEN
+    salt_len: int = _DEFAULT_SALT_LEN
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -523,7 +533,7 @@ def calibrate(
     *,
     target: timedelta = DEFAULT_CALIBRATION_TARGET,
     parallelism: int = RFC_9106_LOW_MEMORY.parallelism,
-    max_memory_kib: int = 1024 * 1024,
+    max_memory_kib: int = _CALIBRATION_MAX_MEMORY_KIB,
     timer: Callable[[Argon2Parameters], float] | None = None,
 ) -> tuple[Argon2Parameters, float]:
     """Find Argon2id parameters that take about ``target`` on this machine.
@@ -738,8 +748,8 @@ class RangeAPIBreachChecker:
         self,
         base_url: str,
         *,
-        timeout: float = 2.0,
-        max_response_bytes: int = 512 * 1024,
+        timeout: float = _BREACH_TIMEOUT_SECONDS,
+        max_response_bytes: int = _BREACH_MAX_RESPONSE_BYTES,
         min_count: int = 1,
         insecure_fail_open: bool = False,
     ) -> None:
