@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final, NoReturn, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -64,11 +65,13 @@ STREAM_VERSION: Final = 0xB1
 #: 0xA1 so a deterministic value is never mistaken for a randomized one.
 DETERMINISTIC_VERSION: Final = 0xD1
 #: Algorithm byte per key algorithm; identifies the key, never selects a cipher.
-ALGORITHM_BYTES: Final = {
-    Algorithm.XAES_256_GCM: 0x01,
-    Algorithm.AES_256_GCM: 0x02,
-    Algorithm.CHACHA20_POLY1305: 0x03,
-}
+ALGORITHM_BYTES: Final[Mapping[Algorithm, int]] = MappingProxyType(
+    {
+        Algorithm.XAES_256_GCM: 0x01,
+        Algorithm.AES_256_GCM: 0x02,
+        Algorithm.CHACHA20_POLY1305: 0x03,
+    }
+)
 #: One-shot plaintext cap, 64 MiB: one-shot calls hold the whole message (and
 #: its ciphertext) in memory; larger data belongs in ``encrypt_stream``.
 DEFAULT_MAX_PLAINTEXT: Final = 64 * 1024 * 1024
