@@ -116,6 +116,9 @@ _SCRIPT_EXTENSIONS: Final = frozenset(
 )  # fmt: skip
 
 
+_NOT_WORD: Final = re.compile(r"[^a-z0-9]")
+
+
 def _reject(reason: UploadReason) -> NoReturn:
     raise UploadRejectedError(reason) from None
 
@@ -435,7 +438,8 @@ class UploadPolicy:
         if not key.isascii() or key not in self._allowed:
             _reject(UploadReason.EXTENSION_NOT_ALLOWED)
         for inner in stem.lower().split(".")[1:]:
-            if inner in _SCRIPT_EXTENSIONS:
+            # IIS runs "shell.asp;.jpg" as ASP: compare the leading letters.
+            if _NOT_WORD.split(inner, maxsplit=1)[0] in _SCRIPT_EXTENSIONS:
                 _reject(UploadReason.BAD_FILENAME)
         file_type = CATALOGUE[key]
         if declared is not None and declared not in file_type.declared:

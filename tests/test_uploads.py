@@ -148,7 +148,9 @@ def test_extension_must_be_allowed_by_this_policy() -> None:
     assert got is UploadReason.EXTENSION_NOT_ALLOWED
 
 
-@pytest.mark.parametrize("name", ["shell.php.png", "a.PHTML.png", "x.svg.png", "y.jsp.png"])
+@pytest.mark.parametrize(
+    "name", ["shell.php.png", "a.PHTML.png", "x.svg.png", "y.jsp.png", "z.asp;.png", "w.php5 x.png"]
+)
 def test_script_extension_before_the_last_is_refused(name: str) -> None:
     assert reason(lambda: ALL.check(io.BytesIO(PNG), filename=name)) is UploadReason.BAD_FILENAME
 

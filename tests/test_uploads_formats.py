@@ -505,3 +505,35 @@ def test_metadata_copies_are_bounded() -> None:
     )
     xmp = riff(vp8x() + VP8L + wchunk(b"XMP ", huge + b"x"))
     assert reason_of(webp.check, xmp, max_pixels=BIG) is M
+
+
+def test_jpeg_scan_count_is_limited() -> None:
+    scan = seg(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x12"
+    ok = b"\xff\xd8" + SOF + scan * 256 + EOI
+    assert reason_of(jpeg.check, ok, max_pixels=BIG) is None
+    assert reason_of(jpeg.check, b"\xff\xd8" + SOF + scan * 257 + EOI, max_pixels=BIG) is M
+
+
+def test_jpeg_app0_comment_opener_is_a_polyglot() -> None:
+    data = b"\xff\xd8\xff\xe0\x2f\x2a" + bytes(12072) + SOF + SOS + EOI
+    assert reason_of(jpeg.check, data, max_pixels=BIG) is UploadReason.EMBEDDED_MARKUP
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [b"*/=alert(1)//", b"x; eval (atob('x'))", b"document.cookie", b"String.fromCharCode(60)"],
+)
+def test_script_without_tags_in_image_comments(comment: bytes) -> None:
+    data = b"\xff\xd8" + seg(0xFE, comment) + SOF + SOS + EOI
+    assert reason_of(jpeg.check, data, max_pixels=BIG) is UploadReason.EMBEDDED_MARKUP
+
+
+def test_plain_prose_in_image_comments_passes() -> None:
+    data = (
+        b"\xff\xd8"
+        + seg(0xFE, b"Holiday 2024 (Rome) - an alert cat; see document 5.")
+        + SOF
+        + SOS
+        + EOI
+    )
+    assert reason_of(jpeg.check, data, max_pixels=BIG) is None

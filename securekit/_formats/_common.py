@@ -26,10 +26,22 @@ TEXT_MARKUP: Final = re.compile(
     rb"<\?(?!xpacket|xml[\s?])"
     rb"|<%"
     rb"|<\s*/?\s*(?:script|svg|html|body|iframe|frame|object|embed|applet|meta|link|style|"
-    rb"base|form|img|image|foreignobject|a\s|xsl|math|video|audio|source|template)\b"
+    rb"base|form|img|image|foreignobject|a\s|xsl|math|video|audio|source|template|"
+    rb"h[1-6]|div|span|p|table|input|button|textarea|select|marquee|details|dialog|"
+    rb"noscript|title|head|xmp|plaintext|bgsound|canvas|picture|portal|animate|set|use)\b"
     rb"|<!doctype|<!entity|<!\[cdata\["
     rb"|javascript\s*:|vbscript\s*:",
     re.IGNORECASE,
+)
+
+#: Script without tags, looked for in image metadata only: image/JavaScript
+#: polyglots close a comment opened by the header bytes (``GIF89a/*``, a
+#: JPEG whose APP0 length reads ``/*``) and run ``*/=alert(1)`` when the file
+#: is loaded as a script (PortSwigger, "Bypassing CSP using polyglot JPEGs").
+METADATA_SCRIPT: Final = re.compile(
+    rb"\*/\s*[=;(+]|\b(?:alert|confirm|prompt|eval|Function|setTimeout|fetch)\s*\("
+    rb"|document\s*\.\s*(?:cookie|write|location|domain)|window\s*\.\s*location"
+    rb"|fromCharCode|\bimport\s*\(",
 )
 
 #: Markup that may be searched over *any* bytes of a file, including compressed
@@ -55,8 +67,8 @@ def reject(reason: UploadReason) -> NoReturn:
 
 
 def check_text_markup(segment: bytes) -> None:
-    """Reject ``segment`` (textual metadata) if it holds markup or script."""
-    if TEXT_MARKUP.search(segment) is not None:
+    """Reject ``segment`` (image metadata) if it holds markup or script."""
+    if TEXT_MARKUP.search(segment) is not None or METADATA_SCRIPT.search(segment) is not None:
         reject(UploadReason.EMBEDDED_MARKUP)
 
 

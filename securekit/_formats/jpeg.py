@@ -23,7 +23,11 @@ _EOI: Final = 0xD9
 _SOI: Final = 0xD8
 _COM: Final = 0xFE
 _APP1: Final = 0xE1
+_APP0: Final = 0xE0
 _XMP: Final = b"http://ns.adobe.com/xap/1.0/\x00"
+#: libjpeg-turbo's advice against progressive-JPEG scan-count DoS is a limit
+#: of a few hundred scans; real progressive files have about ten.
+_MAX_SCANS: Final = 256
 #: The end of entropy-coded data: FF followed by anything but 00 or RSTn.
 _SCAN_END: Final = re.compile(rb"\xff(?=[^\x00\xd0-\xd7])")
 
@@ -35,6 +39,7 @@ def check(data: Buffer, *, max_pixels: int) -> None:
         reject(UploadReason.MALFORMED)
     pos = 2
     seen_frame = seen_scan = False
+    scans = 0
     while True:
         if pos + 2 > size or data[pos] != 0xFF:
             reject(UploadReason.MALFORMED)
@@ -55,6 +60,9 @@ def check(data: Buffer, *, max_pixels: int) -> None:
         (length,) = struct.unpack_from(">H", data, pos)
         if length < 2 or pos + length > size:
             reject(UploadReason.MALFORMED)
+        if marker == _APP0 and data[pos : pos + 2] == b"/*":
+            # A JPEG/JavaScript polyglot: FF D8 FF E0 "/*" opens a comment.
+            reject(UploadReason.EMBEDDED_MARKUP)
         body = data[pos + 2 : pos + length]
         pos += length
         if marker in _SOF:
@@ -68,7 +76,8 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             check_pixels(width, height, 1, max_pixels)
             seen_frame = True
         elif marker == _SOS:
-            if not seen_frame:
+            scans += 1
+            if not seen_frame or scans > _MAX_SCANS:
                 reject(UploadReason.MALFORMED)
             seen_scan = True
             found = _SCAN_END.search(data, pos)

@@ -349,6 +349,7 @@ def main() -> None:
         "name_ads": "cat.png::$DATA",
         "name_too_long": "a" * 300 + ".png",
         "name_double_extension": "shell.php.png",
+        "name_iis_semicolon": "shell.asp;.png",
         "name_newline": "cat\n.png",
         "name_empty": "",
         "name_absolute": "/var/www/cat.png",
@@ -484,6 +485,13 @@ def main() -> None:
         "reject",
         "embedded_markup",
     )
+    add(
+        "gif_js_polyglot.gif",
+        gif[:-1] + b"\x21\xfe\x13*/=alert(1);/*     \x00\x3b",
+        "reject",
+        "embedded_markup",
+        note="GIF/JavaScript polyglot comment",
+    )
     add("gif_no_trailer.gif", gif[:-1], "reject", "malformed")
     add(
         "gif_huge.gif",
@@ -524,6 +532,20 @@ def main() -> None:
             0xE1,
             b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><a href='javascript:alert(1)'/></x:xmpmeta>",
         ),
+        "reject",
+        "embedded_markup",
+    )
+
+    add(
+        "jpeg_js_polyglot.jpg",
+        b"\xff\xd8\xff\xe0\x2f\x2a" + b"JFIF\x00" + bytes(12063) + b"*/=alert(1);/*" + jpeg[2:],
+        "reject",
+        "embedded_markup",
+        note="APP0 length reads /* (PortSwigger polyglot JPEG)",
+    )
+    add(
+        "jpeg_js_comment.jpg",
+        jpeg_insert(jpeg, 0xFE, b"*/=alert(document.domain);/*"),
         "reject",
         "embedded_markup",
     )
