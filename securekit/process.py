@@ -61,7 +61,8 @@ DEFAULT_SEARCH_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
 #: there; CWE-214, CWE-526).
 _BASE_ENV: Final = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 _READ_CHUNK: Final = 65536
-# How often the read loop checks whether the program itself has exited.
+# Without pidfd_open (Linux < 5.3, other POSIX systems): how often the read
+# loop checks whether the program itself has exited.
 _POLL_SECONDS: Final = 0.05
 
 
@@ -158,57 +159,87 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _exit_fd(proc: subprocess.Popen[bytes]) -> int:
+    """A pidfd that turns readable when the child exits, or -1 without pidfd_open."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return -1
+    try:
+        fd: int = pidfd_open(proc.pid)
+    except OSError:  # kernels before Linux 5.3
+        return -1
+    return fd
+
+
 def _communicate(
     proc: subprocess.Popen[bytes], stdin: bytes | None, deadline: float, max_output: int
-) -> tuple[bytes, bytes]:
+) -> tuple[bytes, bytes, bool]:
+    """Pump stdin/stdout/stderr until the program exits and its pipes close.
+
+    Returns stdout, stderr and whether the program is known to have exited.
+    """
     # run() always opens both pipes; the casts only tell the type checker.
     fds = (cast("IO[bytes]", proc.stdout).fileno(), cast("IO[bytes]", proc.stderr).fileno())
     chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
     sizes: dict[int, int] = dict.fromkeys(fds, 0)
     pending = memoryview(stdin or b"")
-    with selectors.DefaultSelector() as selector:
-        for fd in fds:
-            os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
-        stdin_fd = -1
-        if proc.stdin is not None:
-            stdin_fd = proc.stdin.fileno()
-            if pending:
-                os.set_blocking(stdin_fd, False)
-                selector.register(stdin_fd, selectors.EVENT_WRITE)
-            else:
-                proc.stdin.close()
-        reaped = False
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ProcessError(ProcessReason.TIMEOUT)
-            if not reaped and proc.poll() is not None:
-                # The program is done; a background child still holding the
-                # pipes open must not keep us waiting until the timeout.
-                _kill_group(proc)
-                reaped = True
-            for key, _ in selector.select(min(remaining, _POLL_SECONDS)):
-                fd = key.fd
-                if fd == stdin_fd and proc.stdin is not None:
-                    try:
-                        written = os.write(fd, pending[:_READ_CHUNK])
-                    except BrokenPipeError:
-                        written = len(pending)  # the child stopped reading: drop the rest
-                    pending = pending[written:]
-                    if not pending:
+    exit_fd = _exit_fd(proc)
+    exited = False
+    try:
+        with selectors.DefaultSelector() as selector:
+            for fd in fds:
+                os.set_blocking(fd, False)
+                selector.register(fd, selectors.EVENT_READ)
+            if exit_fd >= 0:
+                selector.register(exit_fd, selectors.EVENT_READ)
+            stdin_fd = -1
+            if proc.stdin is not None:
+                stdin_fd = proc.stdin.fileno()
+                if pending:
+                    os.set_blocking(stdin_fd, False)
+                    selector.register(stdin_fd, selectors.EVENT_WRITE)
+                else:
+                    proc.stdin.close()
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProcessError(ProcessReason.TIMEOUT)
+                if exit_fd < 0 and not exited and proc.poll() is not None:
+                    # Without a pidfd, exit is noticed by polling (below).
+                    _kill_group(proc)
+                    exited = True
+                wait = remaining if exit_fd >= 0 else min(remaining, _POLL_SECONDS)
+                for key, _ in selector.select(wait):
+                    fd = key.fd
+                    if fd == exit_fd:
+                        # The program is done; a background child still
+                        # holding the pipes open must not keep us waiting
+                        # until the timeout.
                         selector.unregister(fd)
-                        proc.stdin.close()
-                    continue
-                data = os.read(fd, _READ_CHUNK)
-                if not data:
-                    selector.unregister(fd)
-                    continue
-                sizes[fd] += len(data)
-                if sizes[fd] > max_output:
-                    raise ProcessError(ProcessReason.OUTPUT_TOO_LARGE)
-                chunks[fd].append(data)
-    return b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]])
+                        _kill_group(proc)
+                        exited = True
+                    elif fd == stdin_fd and proc.stdin is not None:
+                        try:
+                            written = os.write(fd, pending[:_READ_CHUNK])
+                        except BrokenPipeError:
+                            written = len(pending)  # the child stopped reading: drop the rest
+                        pending = pending[written:]
+                        if not pending:
+                            selector.unregister(fd)
+                            proc.stdin.close()
+                    else:
+                        data = os.read(fd, _READ_CHUNK)
+                        if not data:
+                            selector.unregister(fd)
+                            continue
+                        sizes[fd] += len(data)
+                        if sizes[fd] > max_output:
+                            raise ProcessError(ProcessReason.OUTPUT_TOO_LARGE)
+                        chunks[fd].append(data)
+    finally:
+        if exit_fd >= 0:
+            os.close(exit_fd)
+    return b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]]), exited
 
 
 def run(
@@ -327,12 +358,15 @@ def run(
         shell=False,
     )
     try:
-        stdout, stderr = _communicate(proc, input, deadline, max_output)
-        remaining = max(deadline - time.monotonic(), 0.0)
-        try:
-            returncode = proc.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            raise ProcessError(ProcessReason.TIMEOUT) from None
+        stdout, stderr, exited = _communicate(proc, input, deadline, max_output)
+        if exited:
+            returncode = proc.wait()  # already exited: reaps without polling
+        else:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            try:
+                returncode = proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                raise ProcessError(ProcessReason.TIMEOUT) from None
     finally:
         _kill_group(proc)
         if proc.returncode is None:
