@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Final
 
 from securekit.errors import ConfigurationError, InputReason, InputValidationError
@@ -59,11 +60,9 @@ def _parse_float(text: str) -> float:
 def _parse_int(text: str) -> int:
     if len(text) > _MAX_INT_DIGITS:
         raise _reject(InputReason.TOO_LARGE)
-    try:
-        return int(text)
-    except ValueError:
-        # sys.set_int_max_str_digits() may have lowered the interpreter's limit.
-        raise _reject(InputReason.TOO_LARGE) from None
+    # Installed only when the interpreter's limit is off or above ours, so
+    # int() cannot refuse what passed the check above.
+    return int(text)
 
 
 def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -75,13 +74,28 @@ def _object_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
-_DECODER: Final = json.JSONDecoder(
-    object_pairs_hook=_object_pairs,
-    parse_float=_parse_float,
-    parse_int=_parse_int,
-    parse_constant=_parse_constant,
-    strict=True,
-)
+def _decoder(*, floats: bool, ints: bool) -> json.JSONDecoder:
+    return json.JSONDecoder(
+        object_pairs_hook=_object_pairs,
+        parse_float=_parse_float if floats else None,
+        parse_int=_parse_int if ints else None,
+        parse_constant=_parse_constant,
+        strict=True,
+    )
+
+
+# Python-level number hooks cost a call per number, so they are installed only
+# when needed: parse_float when a literal could overflow to infinity (an
+# exponent of 3+ digits or 300+ digits in a row), parse_int when the
+# interpreter's own digit limit is off or above ours.
+_DECODERS: Final = {
+    (floats, ints): _decoder(floats=floats, ints=ints)
+    for floats in (False, True)
+    for ints in (False, True)
+}
+# The lookbehind starts the digit count only at the start of a run, which
+# keeps the search linear (float("1" * 309 + ".0") is already infinite).
+_MAYBE_HUGE_FLOAT: Final = re.compile(r"[eE][+\-]?[0-9]{3}|(?<![0-9])[0-9]{309}")
 
 
 def _check_limits(max_bytes: int, max_depth: int) -> None:
@@ -185,11 +199,18 @@ def load_json(
     openers = text.count("[") + text.count("{")
     check_depth = openers > max_depth
     check_strings = "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
+    limit = sys.get_int_max_str_digits()
+    decoder = _DECODERS[
+        _MAYBE_HUGE_FLOAT.search(text) is not None, limit == 0 or limit > _MAX_INT_DIGITS
+    ]
     try:
-        value = _DECODER.decode(text)
+        value = decoder.decode(text)
     except json.JSONDecodeError:
         # JSONDecodeError.doc holds the whole input: never chain it.
         raise _reject(InputReason.INVALID_JSON) from None
+    except ValueError:
+        # int() refused a literal over the interpreter's digit limit.
+        raise _reject(InputReason.TOO_LARGE) from None
     except RecursionError:
         raise _reject(InputReason.TOO_DEEP) from None
     if check_depth or check_strings:

@@ -136,49 +136,98 @@ _KEYWORDS: Final = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
     r"|authorization|cookie|session(?:id)?|credentials?|client[_-]?secret"
 )
+_Replacement = str | Callable[[re.Match[str]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A value pattern and the cheap substring test that must pass first.
+
+    Every match of ``pattern`` contains one of ``triggers`` (in the text, or
+    in the lowercased text when ``fold``); case-insensitive patterns use
+    ``re.ASCII`` so that lowercasing agrees with the regex's case folding.
+    The trigger test is a C-speed ``in``; most log lines skip most patterns.
+    """
+
+    pattern: re.Pattern[str]
+    replacement: _Replacement
+    triggers: tuple[str, ...]
+    fold: bool = False
+
+
+def _quoted_mask(match: re.Match[str]) -> str:
+    quote = match.group(2) or match.group(3) or ""
+    return f"{match.group(1)}{quote}{MASK}{quote}"
+
+
 # Each pattern is linear-time: no nested unbounded quantifiers, bounded
 # prefixes, and an unterminated PEM block consumes the rest of the text once.
-_TEXT_PATTERNS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]] = (
+_RULES: Final = (
     # PEM private keys (PKCS#1, PKCS#8, encrypted, OpenSSH, EC, DSA).
-    (
+    _Rule(
         re.compile(
             r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?"
             r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|\Z)"
         ),
         MASK,
+        ("PRIVATE KEY-----",),
     ),
     # Whole header lines whose value is a credential list (RFC 9110 11.6.2,
     # RFC 6265 section 4): everything to the end of the line.
-    (
+    _Rule(
         re.compile(
-            r"(?i)\b((?:proxy-)?authorization|(?:set-)?cookie)(\s{0,5}[\"']?\s{0,5}[=:]\s{0,5})"
-            r"[^\r\n]+"
+            r"\b((?:proxy-)?authorization|(?:set-)?cookie)(\s{0,5}[\"']?\s{0,5}[=:]\s{0,5})"
+            r"[^\r\n]+",
+            re.IGNORECASE | re.ASCII,
         ),
         r"\1\2" + MASK,
+        ("authorization", "cookie"),
+        fold=True,
     ),
     # HTTP credentials elsewhere: "Bearer x" (RFC 6750), "Basic x" (RFC 7617).
-    (re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}"), r"\1\2" + MASK),
-    (re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1\2" + MASK),
+    _Rule(
+        re.compile(r"\b(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE | re.ASCII),
+        r"\1\2" + MASK,
+        ("bearer",),
+        fold=True,
+    ),
+    _Rule(re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1\2" + MASK, ("Basic",)),
     # JWS/JWE compact serializations: the header is base64url JSON, "eyJ..."
     # (and "ey..." with leading whitespace in the JSON).
-    (re.compile(r"\bey[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]*){1,3}"), MASK),
-    # name=value / "name": "value" where the name says secret.
-    (
+    _Rule(
+        re.compile(r"\bey[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]*){1,3}"),
+        MASK,
+        ("ey",),
+    ),
+    # name=value / "name": "value" where the name says secret (quotes kept).
+    _Rule(
         re.compile(
-            rf"(?i)((?:{_KEYWORDS})[A-Za-z0-9_\-]{{0,32}}[\"']?\s{{0,5}}[=:]\s{{0,5}})"
-            r"(?:(\")(?:[^\"\\\r\n]|\\.)*\"?|(')(?:[^'\\\r\n]|\\.)*'?|[^\s&,;\"'<>]+)"
+            rf"((?:{_KEYWORDS})[A-Za-z0-9_\-]{{0,32}}[\"']?\s{{0,5}}[=:]\s{{0,5}})"
+            r"(?:(\")(?:[^\"\\\r\n]|\\.)*\"?|(')(?:[^'\\\r\n]|\\.)*'?|[^\s&,;\"'<>]+)",
+            re.IGNORECASE | re.ASCII,
         ),
-        lambda m: (
-            f"{m.group(1)}{m.group(2) or m.group(3) or ''}{MASK}{m.group(2) or m.group(3) or ''}"
+        _quoted_mask,
+        (
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "authorization",
+            "cookie",
+            "session",
+            "credential",
         ),
+        fold=True,
     ),
     # URL userinfo (RFC 3986 section 3.2.1): the password between ":" and "@".
-    (
+    _Rule(
         re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,20}://[^/\s:@]{0,256}:)[^/\s@]{1,256}@"),
         r"\1" + MASK + "@",
+        ("://",),
     ),
     # Cloud and SaaS key formats with a fixed prefix.
-    (
+    _Rule(
         re.compile(
             r"\b(?:"
             r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}"  # AWS
@@ -195,12 +244,23 @@ _TEXT_PATTERNS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]
             r")"
         ),
         MASK,
+        (
+            *("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA"),
+            *("AROA", "AIza", "ya29.", "gh", "glpat-", "xox", "k_live_", "k_test_", "whsec_"),
+            *("sk-", "npm_", "SG."),
+        ),
     ),
-    # Azure storage / Service Bus connection strings.
-    (re.compile(r"(?i)((?:AccountKey|SharedAccessKey|sig)=)[^;&\s\"']+"), r"\1" + MASK),
+    # Azure storage / Service Bus connection strings, SAS signatures.
+    _Rule(
+        re.compile(r"((?:AccountKey|SharedAccessKey|sig)=)[^;&\s\"']+", re.IGNORECASE | re.ASCII),
+        r"\1" + MASK,
+        ("accountkey=", "sharedaccesskey=", "sig="),
+        fold=True,
+    ),
 )
-# Digit runs with optional single spaces or dashes, checked with Luhn below.
-_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \-]?[0-9])*")
+# Runs of 13+ digits with optional single spaces or dashes (shorter runs
+# cannot be card numbers and never reach the Python-level Luhn check).
+_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \-]?[0-9]){12,}")
 _SEPARATOR: Final = re.compile(r"[ \-]")
 _CARD_MIN_DIGITS: Final = 13  # ISO/IEC 7812: PANs are 8 to 19 digits; cards 13+
 _CARD_MAX_DIGITS: Final = 19
@@ -219,19 +279,18 @@ def _luhn(digits: str) -> bool:
 
 def _mask_cards(match: re.Match[str]) -> str:
     run = match.group(0)
-    if len(run) < _CARD_MIN_DIGITS:
-        return run
     groups = _SEPARATOR.split(run)
     separators = _SEPARATOR.findall(run)
     masked = [False] * len(groups)
     # Any contiguous span of groups holding 13-19 digits that passes Luhn is
     # a card number ("4111 1111 1111 1111 exp 12 25" has extra groups).
-    # Groups of one digit ("1 2 3") are not a card layout and are skipped in
-    # multi-group spans, which keeps long digit lists cheap.
+    # Printed card layouts use groups of 3 to 6 digits (4-4-4-4, 4-6-5,
+    # 4-6-4); shorter groups ("12 34 56") end a multi-group span, which keeps
+    # long lists of small numbers cheap.
     for start in range(len(groups)):
         digits = ""
         for end in range(start, len(groups)):
-            if end > start and (len(groups[end]) < 2 or len(groups[start]) < 2):
+            if end > start and (len(groups[end]) < 3 or len(groups[start]) < 3):
                 break
             digits += groups[end]
             if len(digits) > _CARD_MAX_DIGITS:
@@ -264,8 +323,12 @@ def redact_text(text: str) -> str:
     Returns:
         The text with each secret replaced by ``[REDACTED]``.
     """
-    for pattern, replacement in _TEXT_PATTERNS:
-        text = pattern.sub(replacement, text)
+    folded = text.lower()
+    for rule in _RULES:
+        haystack = folded if rule.fold else text
+        if any(trigger in haystack for trigger in rule.triggers):
+            text = rule.pattern.sub(rule.replacement, text)
+            folded = text.lower()
     return _DIGIT_RUN.sub(_mask_cards, text)
 
 
@@ -286,7 +349,16 @@ def _sensitive_key(key: object, extra: frozenset[str]) -> bool:
     )
 
 
-def _redact(value: object, extra: frozenset[str], depth: int, seen: set[int]) -> object:
+def _redact(
+    value: object, extra: frozenset[str], depth: int, seen: set[int], *, scan: bool = True
+) -> object:
+    """Redact by key everywhere and, when ``scan``, strings by value pattern.
+
+    The logging filter passes ``scan=False`` for arguments because it scans
+    the formatted message (which contains them) once afterwards.
+    """
+    if not scan and not isinstance(value, Mapping | list | tuple | set | frozenset):
+        return value
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, bytes | bytearray):
@@ -310,10 +382,12 @@ def _redact(value: object, extra: frozenset[str], depth: int, seen: set[int]) ->
     try:
         if isinstance(value, Mapping):
             return {
-                key: MASK if _sensitive_key(key, extra) else _redact(item, extra, depth + 1, seen)
+                key: MASK
+                if _sensitive_key(key, extra)
+                else _redact(item, extra, depth + 1, seen, scan=scan)
                 for key, item in value.items()
             }
-        items = [_redact(item, extra, depth + 1, seen) for item in value]
+        items = [_redact(item, extra, depth + 1, seen, scan=scan) for item in value]
         if isinstance(value, tuple):
             if hasattr(value, "_fields"):  # a namedtuple keeps its type
                 factory: Any = type(value)
@@ -405,7 +479,8 @@ class RedactingFilter(logging.Filter):
         else:
             template = str(_redact(message, extra, 0, set()))
         if args:
-            safe_args = _redact(args, extra, 0, set())
+            # Keys only here: the formatted message is scanned as a whole below.
+            safe_args = _redact(args, extra, 0, set(), scan=False)
             try:
                 text = template % safe_args  # same semantics as LogRecord.getMessage
             except Exception:  # noqa: BLE001 - any __str__ may raise; drop the arguments

