@@ -263,6 +263,9 @@ class ArchivePolicy:
             except _READ_ERRORS:
                 state.undo()
                 _reject(UploadReason.MALFORMED)
+            except Exception:  # noqa: BLE001 - a zipfile/tarfile bug on hostile bytes must deny
+                state.undo()
+                _reject(UploadReason.MALFORMED)
 
     def _zip(self, raw: BinaryIO, state: _Extraction) -> list[Path]:
         out: list[Path] = []

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from securekit.archives import (
     DEFAULT_MAX_ENTRIES,
@@ -338,3 +340,65 @@ def test_corrupt_member_data_rolls_back(tmp_path: Path, out: Path) -> None:
     archive.write_bytes(bytes(data))
     assert rejected(lambda: POLICY.extract(archive, out)) is UploadReason.MALFORMED
     assert listing(out) == []
+
+
+PREFIXES = [
+    b"",
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x1f\x8b\x08\x00",
+    b"BZh9",
+    b"\xfd7zXZ\x00",
+    bytes(257) + b"ustar",
+]
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=600))
+def test_junk_only_raises_the_documented_error(tmp_path: Path, prefix: bytes, body: bytes) -> None:
+    path = tmp_path / "junk.bin"
+    path.write_bytes(prefix + body)
+    folder = tmp_path / "junk-out"
+    folder.mkdir(exist_ok=True)
+    try:
+        POLICY.extract(path, folder)
+    except UploadRejectedError:
+        assert listing(folder) == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=3)
+)
+def test_mutated_archives_only_raise_the_documented_error(
+    tmp_path: Path, flips: list[tuple[int, int]]
+) -> None:
+    source = make_zip(tmp_path / "src.zip", [("a.txt", b"hello " * 30), ("d/b.txt", b"b" * 100)])
+    data = bytearray(source.read_bytes())
+    for offset, value in flips:
+        data[offset % len(data)] = value
+    path = tmp_path / "mutated.zip"
+    path.write_bytes(bytes(data))
+    folder = tmp_path / "mutated-out"
+    if folder.exists():
+        for item in sorted(folder.rglob("*"), reverse=True):
+            item.rmdir() if item.is_dir() else item.unlink()
+    folder.mkdir(exist_ok=True)
+    try:
+        POLICY.extract(path, folder)
+    except UploadRejectedError:
+        assert listing(folder) == []
+
+
+def test_library_bug_denies(tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = make_zip(tmp_path / "a.zip", [("a.txt", b"x" * 20)])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(zipfile, "ZipFile", broken)
+    assert rejected(lambda: POLICY.extract(archive, out)) is UploadReason.MALFORMED
