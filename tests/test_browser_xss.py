@@ -117,10 +117,10 @@ def _outputs() -> dict[str, str]:
     for index, url in enumerate(URL_PAYLOADS):
         for name, render in CONTEXTS.items():
             docs[f"ctx-{name}|u{index}"] = render(url)
-    for context, payloads in BREAKOUTS.items():
-        for index, payload in enumerate(payloads):
+    for context, breakouts in BREAKOUTS.items():
+        for index, breakout in enumerate(breakouts):
             for name, render in CONTEXTS.items():
-                docs[f"ctx-{name}|{context}-b{index}"] = render(payload)
+                docs[f"ctx-{name}|{context}-b{index}"] = render(breakout)
     return docs
 
 

@@ -116,7 +116,7 @@ def test_sanitize_strips_event_handlers_and_styles() -> None:
 )
 def test_sanitize_removes_dangerous_urls_however_obfuscated(href: str) -> None:
     for engine in ("nh3", "bleach"):
-        out = h.sanitize(f'<a href="{href}">x</a>', engine=engine)  # type: ignore[arg-type]
+        out = h.sanitize(f'<a href="{href}">x</a>', engine=engine)
         assert_within_policy(out, h.BASIC)
         (_tag, attrs), *_ = _parse(out).tags
         value = re.sub(r"[\x00-\x20]", "", attrs.get("href") or "").lower()
@@ -416,8 +416,8 @@ _HTMLISH = st.lists(
 @given(_HTMLISH)
 def test_sanitize_htmlish_junk_is_safe_and_stable(text: str) -> None:
     for engine in ("nh3", "bleach"):
-        once = h.sanitize(text, engine=engine)  # type: ignore[arg-type]
-        assert h.sanitize(once, engine=engine) == once  # type: ignore[arg-type]
+        once = h.sanitize(text, engine=engine)
+        assert h.sanitize(once, engine=engine) == once
         assert_within_policy(once, h.BASIC)
 
 

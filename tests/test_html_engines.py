@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ class _Shape(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.items: list[object] = []
+        self.items: list[tuple[Any, ...]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.items.append(("start", tag, sorted(attrs, key=lambda a: a[0])))
@@ -37,13 +38,13 @@ class _Shape(HTMLParser):
         self.items.append(("end", tag))
 
     def handle_data(self, data: str) -> None:
-        if self.items and self.items[-1][0] == "text":  # type: ignore[index]
-            self.items[-1] = ("text", self.items[-1][1] + data)  # type: ignore[index]
+        if self.items and self.items[-1][0] == "text":
+            self.items[-1] = ("text", self.items[-1][1] + data)
         else:
             self.items.append(("text", data))
 
 
-def _shape(markup: str) -> list[object]:
+def _shape(markup: str) -> list[tuple[Any, ...]]:
     parser = _Shape()
     parser.feed(markup)
     parser.close()
@@ -61,8 +62,8 @@ def test_benign_documents_mean_the_same_on_both_engines(policy: h.Policy, docume
 def _tags_and_attributes(markup: str) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for item in _shape(markup):
-        if item[0] == "start":  # type: ignore[index]
-            _, tag, attrs = item  # type: ignore[misc]
+        if item[0] == "start":
+            _, tag, attrs = item
             found.add((tag, ""))
             found.update((tag, name) for name, _ in attrs)
     return found
