@@ -537,3 +537,11 @@ def test_plain_prose_in_image_comments_passes() -> None:
         + EOI
     )
     assert reason_of(jpeg.check, data, max_pixels=BIG) is None
+
+
+def test_gif_application_data_is_text_scanned_only_for_xmp() -> None:
+    icc = b"\x21\xff\x0bICCRGBG1012\x06ab<%cd\x00"
+    assert reason_of(gif.check, GIF_HEAD + icc + gif_image() + b"\x3b", max_pixels=BIG) is None
+    xmp = b"\x21\xff\x0bXMP DataXMP\x08<script>\x00"
+    got = reason_of(gif.check, GIF_HEAD + xmp + gif_image() + b"\x3b", max_pixels=BIG)
+    assert got is UploadReason.EMBEDDED_MARKUP

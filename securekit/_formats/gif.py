@@ -24,6 +24,8 @@ _COMMENT: Final = 0xFE
 _PLAIN_TEXT: Final = 0x01
 _APPLICATION: Final = 0xFF
 _CONTROL: Final = 0xF9
+#: The 11-byte application block of XMP in GIF (XMP spec part 3, 1.1.2).
+_XMP_APPLICATION: Final = b"XMP DataXMP"
 
 
 def _sub_blocks(data: Buffer, pos: int) -> tuple[int, bytes]:
@@ -99,9 +101,13 @@ def check(data: Buffer, *, max_pixels: int) -> None:
                 reject(UploadReason.MALFORMED)
             label = data[pos + 1]
             end, payload = _sub_blocks(data, pos + 2)
-            if label in (_COMMENT, _PLAIN_TEXT, _APPLICATION):
-                # Comments, plain text and application data (XMP, ...) are
-                # the places where GIF polyglots hide markup and PHP.
+            # Comments, plain text and XMP are where GIF polyglots hide markup
+            # and script. Other application data (ICC profiles, NETSCAPE
+            # loops) is binary: the whole-file scan covers it without the
+            # false positives short text patterns would give on binary bytes.
+            if label in (_COMMENT, _PLAIN_TEXT) or (
+                label == _APPLICATION and payload.startswith(_XMP_APPLICATION)
+            ):
                 check_text_markup(payload)
             pos = end
         else:
