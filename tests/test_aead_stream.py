@@ -279,6 +279,27 @@ def test_property_stream_round_trip_and_tamper(
         unseal(blob + pick.draw(st.binary(min_size=1, max_size=40)), context=context)
 
 
+@settings(max_examples=15, deadline=None)
+@given(size=st.integers(0, 3 * CHUNK + 20), pick=st.data())
+def test_property_multi_chunk_tamper(size: int, pick: st.DataObject) -> None:
+    data = bytes(size)
+    blob = seal(data)
+    assert unseal(blob) == data
+    bit = pick.draw(st.integers(0, len(blob) * 8 - 1))
+    flipped = bytearray(blob)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    out = io.BytesIO()
+    with pytest.raises(DecryptionError):
+        BOX.decrypt_stream(io.BytesIO(bytes(flipped)), out, context=CTX)
+    # Whatever was released is an authentic prefix of whole chunks.
+    released = out.getvalue()
+    assert len(released) % CHUNK == 0
+    assert released == data[: len(released)]
+    cut = pick.draw(st.integers(0, len(blob) - 1))
+    with pytest.raises(DecryptionError):
+        unseal(blob[:cut])
+
+
 @settings(max_examples=150, deadline=None)
 @given(junk=st.binary(max_size=300))
 def test_property_junk_stream_raises_only_decryption_error(junk: bytes) -> None:
