@@ -474,3 +474,9 @@ def test_mutated_genuine_files_only_raise_the_documented_error(
     except UploadRejectedError:
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_antivirus_test_file_is_refused() -> None:
+    eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS" + b"-TEST-FILE!$H+H*\n"
+    got = reason(lambda: ALL.check(io.BytesIO(eicar), filename="eicar.txt"))
+    assert got is UploadReason.ACTIVE_CONTENT

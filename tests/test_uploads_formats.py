@@ -545,3 +545,14 @@ def test_gif_application_data_is_text_scanned_only_for_xmp() -> None:
     xmp = b"\x21\xff\x0bXMP DataXMP\x08<script>\x00"
     got = reason_of(gif.check, GIF_HEAD + xmp + gif_image() + b"\x3b", max_pixels=BIG)
     assert got is UploadReason.EMBEDDED_MARKUP
+
+
+def test_png_iccp_is_inflated_bounded() -> None:
+    good = chunk(b"iCCP", b"sRGB\x00\x00" + zlib.compress(b"profile" * 10))
+    assert reason_of(png.check, SIG + ihdr() + good + IDAT + IEND, max_pixels=BIG) is None
+    bomb = chunk(b"iCCP", b"x\x00\x00" + zlib.compress(bytes(png.MAX_ICC_INFLATE + 1)))
+    got = reason_of(png.check, SIG + ihdr() + bomb + IDAT + IEND, max_pixels=BIG)
+    assert got is UploadReason.ARCHIVE_BOMB
+    for body in (b"no separator", b"x\x00", b"x\x00\x01abc"):
+        bad = SIG + ihdr() + chunk(b"iCCP", body) + IDAT + IEND
+        assert reason_of(png.check, bad, max_pixels=BIG) is M

@@ -28,6 +28,9 @@ _DEPTHS: Final = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 
 _TEXT_CHUNKS: Final = {b"tEXt", b"zTXt", b"iTXt"}
 _KNOWN_CRITICAL: Final = {b"IHDR", b"PLTE", b"IDAT", b"IEND"}
 _CRC_SLICE: Final = 64 * 1024
+#: ICC profiles are a few KiB to a few hundred KiB; libpng caps chunk
+#: allocations at 8 MB by default (``PNG_USER_CHUNK_MALLOC_MAX``).
+MAX_ICC_INFLATE: Final = 8 * 1024 * 1024
 
 
 def _crc(data: Buffer, kind: bytes, start: int, length: int) -> int:
@@ -85,7 +88,7 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             reject(UploadReason.MALFORMED)
         # Only small chunks are copied: image data is checked in place, so
         # memory does not grow with the file.
-        if kind in _TEXT_CHUNKS and length > MAX_METADATA_INFLATE:
+        if (kind in _TEXT_CHUNKS or kind == b"iCCP") and length > MAX_METADATA_INFLATE:
             reject(UploadReason.MALFORMED)
         body = (
             data[body_start : body_start + length] if kind != b"IDAT" and length <= 1 << 20 else b""
@@ -133,6 +136,13 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             reject(UploadReason.MALFORMED)
         elif kind in _TEXT_CHUNKS:
             check_text_markup(_text(kind, body))
+        elif kind == b"iCCP":
+            # 11.3.2.1: name, NUL, method 0, zlib data. Decoders inflate the
+            # profile, so a bomb hidden here is refused like a zTXt bomb.
+            _name, sep, rest = body.partition(b"\x00")
+            if not sep or not rest or rest[0] != 0:
+                reject(UploadReason.MALFORMED)
+            inflate_bounded(rest[1:], MAX_ICC_INFLATE)
         if seen_idat and kind != b"IDAT":
             idat_ended = True
         index += 1
