@@ -81,6 +81,7 @@ DEFAULT_TIMEOUT_SECONDS: Final = 10.0
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _PORT_RE: Final = re.compile(r"[0-9]{1,5}")
+_FIRST_SEGMENT_RE: Final = re.compile(r"[/?#]")
 _LABEL_RE: Final = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -253,7 +254,7 @@ def is_safe_redirect(
         if split is None:
             # No scheme at all is a relative path; a scheme without "//"
             # ("javascript:", "https:evil") is refused.
-            return _SCHEME_RE.match(url) is None and ":" not in url.split("/", 1)[0]
+            return _SCHEME_RE.match(url) is None and ":" not in _FIRST_SEGMENT_RE.split(url, 1)[0]
         scheme, authority, _rest = split
         if scheme not in ("https", "http") or (require_https and scheme != "https"):
             return False

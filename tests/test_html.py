@@ -193,6 +193,9 @@ def test_sanitize_misuse() -> None:
 
 def test_markup_input_is_still_sanitized() -> None:
     assert h.sanitize(markupsafe.Markup("<script>x</script>ok")) == "ok"
+    # A Markup claims to be safe HTML; plain text must escape it anyway.
+    escaped = h.sanitize(markupsafe.Markup("<script>x</script>"), policy=h.PLAIN_TEXT)
+    assert escaped == "&lt;script&gt;x&lt;/script&gt;"
 
 
 # -- fixed point ---------------------------------------------------------------

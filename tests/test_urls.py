@@ -67,6 +67,13 @@ def test_ip_literal_entries() -> None:
     assert not is_safe_redirect("https://a..b/", allowed_hosts=HOSTS)
 
 
+def test_relative_paths_with_colons_after_the_first_segment() -> None:
+    assert is_safe_redirect("page?time=10:30", allowed_hosts=HOSTS)
+    assert is_safe_redirect("a/b:c", allowed_hosts=HOSTS)
+    assert is_safe_redirect("page#x:y", allowed_hosts=HOSTS)
+    assert not is_safe_redirect("a:b/c", allowed_hosts=HOSTS)
+
+
 def test_long_urls_are_refused_before_parsing() -> None:
     assert not is_safe_redirect("/" + "a" * 9000, allowed_hosts=HOSTS)
 
