@@ -61,6 +61,9 @@ DEFAULT_SEARCH_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
 #: there; CWE-214, CWE-526).
 _BASE_ENV: Final = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 _READ_CHUNK: Final = 65536
+# One day: far above any sane subprocess call, far below what select() and
+# time_t accept (a larger value would overflow inside the wait).
+_MAX_TIMEOUT: Final = 86_400.0
 # Without pidfd_open (Linux < 5.3, other POSIX systems): how often the read
 # loop checks whether the program itself has exited.
 _POLL_SECONDS: Final = 0.05
@@ -315,8 +318,10 @@ def run(
         raise ConfigurationError("argv must name a program")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError("timeout must be a number of seconds")
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise ConfigurationError("timeout must be a positive, finite number of seconds")
+    if not (math.isfinite(timeout) and 0 < timeout <= _MAX_TIMEOUT):
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, at most {_MAX_TIMEOUT:.0f}"
+        )
     if isinstance(max_output, bool) or not isinstance(max_output, int):
         raise TypeError("max_output must be an int")
     if max_output <= 0:
@@ -346,17 +351,25 @@ def run(
     environment = _environment(env, search_path, insecure_inherit_environment)
 
     deadline = time.monotonic() + timeout
-    proc = subprocess.Popen(  # noqa: S603  # nosec B603  # list argv, shell=False
-        full,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=environment,
-        cwd=cwd,
-        close_fds=True,
-        start_new_session=True,
-        shell=False,
-    )
+    try:
+        proc = subprocess.Popen(  # noqa: S603  # nosec B603  # list argv, shell=False
+            full,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            cwd=cwd,
+            close_fds=True,
+            start_new_session=True,
+            shell=False,
+        )
+    except OSError as exc:
+        # A missing or unreadable cwd, a noexec mount, a bad interpreter line:
+        # the deployment is wrong, and the OS message may quote paths.
+        raise ConfigurationError(
+            f"could not start the program ({type(exc).__name__}); check the program, "
+            "its permissions and cwd"
+        ) from None
     try:
         stdout, stderr, exited = _communicate(proc, input, deadline, max_output)
         if exited:

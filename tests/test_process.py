@@ -286,9 +286,20 @@ def test_errors_and_repr_do_not_leak() -> None:
 
 def test_cwd(tmp_path: Path) -> None:
     assert run(["/bin/pwd"], cwd=tmp_path).stdout.decode().strip() == str(tmp_path.resolve())
+    with pytest.raises(ConfigurationError, match="could not start"):
+        run(["/bin/pwd"], cwd=tmp_path / "missing")
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf")])
+def test_program_that_cannot_start(tmp_path: Path) -> None:
+    script = tmp_path / "bad-interpreter"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    with pytest.raises(ConfigurationError, match="could not start") as info:
+        run([str(script)])
+    assert_no_leak(info.value, "/nonexistent/interpreter")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), 1e300, 86_401])
 def test_bad_timeout(timeout: float) -> None:
     with pytest.raises(ConfigurationError, match="timeout"):
         run(["/bin/true"], timeout=timeout)

@@ -34,7 +34,12 @@ from securekit.testing import require_service
 from securekit.testing._services import free_port
 from tests._leak import assert_no_leak
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+#: The newest installed PostgreSQL (Debian layout), 15 on the build machines.
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 ESCAPE_CLAUSE = "ESCAPE '\\'"
 
 HOSTILE = [
