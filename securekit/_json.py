@@ -84,18 +84,41 @@ def _decoder(*, floats: bool, ints: bool) -> json.JSONDecoder:
     )
 
 
-# Python-level number hooks cost a call per number, so they are installed only
-# when needed: parse_float when a literal could overflow to infinity (an
-# exponent of 3+ digits or 300+ digits in a row), parse_int when the
-# interpreter's own digit limit is off or above ours.
-_DECODERS: Final = {
-    (floats, ints): _decoder(floats=floats, ints=ints)
-    for floats in (False, True)
-    for ints in (False, True)
-}
-# The lookbehind starts the digit count only at the start of a run, which
-# keeps the search linear (float("1" * 309 + ".0") is already infinite).
-_MAYBE_HUGE_FLOAT: Final = re.compile(r"[eE][+\-]?[0-9]{3}|(?<![0-9])[0-9]{309}")
+# parse_float is always installed (a Python call per float literal is cheaper
+# than any pre-scan for overflowing literals); parse_int only when the
+# interpreter's own digit limit is off or above ours, since int() enforces
+# it in C otherwise.
+_DECODERS: Final = {ints: _decoder(floats=True, ints=ints) for ints in (False, True)}
+
+# Depth pre-scan on the UTF-8 bytes (multi-byte sequences never contain ASCII
+# bytes): drop escapes, keep only quotes and brackets (bytes.translate), drop
+# string contents, then peel innermost pairs one level per pass.
+_ESCAPE: Final = re.compile(rb"\\.", re.DOTALL)
+_STRING: Final = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE: Final = bytes(c for c in range(256) if c not in b'"[]{}')
+
+
+def _too_deep(data: bytes, max_depth: int) -> bool:
+    """True when ``data`` (JSON text) nests deeper than ``max_depth``.
+
+    Exact for valid JSON; for invalid JSON the parser reports the error.
+    """
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    # After escapes are gone, two adjacent quotes are either an empty string
+    # or the end of one string and the start of the next with no structure
+    # between them: removing them never changes the structure.
+    structure = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:
+        structure = _STRING.sub(b"", structure)
+    for _ in range(max_depth):
+        if not structure:
+            return False
+        peeled = structure.replace(b"[]", b"").replace(b"{}", b"")
+        if peeled == structure:
+            return False  # mismatched brackets: invalid JSON, the parser says so
+        structure = peeled
+    return bool(structure)
 
 
 def _check_limits(max_bytes: int, max_depth: int) -> None:
@@ -117,23 +140,19 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _walk(value: object, max_depth: int, *, check_strings: bool) -> None:
-    """Check nesting depth and (optionally) decoded strings, iteratively."""
-    stack: list[tuple[object, int]] = [(value, 0)]
+def _check_strings(value: object) -> None:
+    """Refuse lone surrogates in decoded keys and strings (iteratively)."""
+    stack: list[object] = [value]
     while stack:
-        item, depth = stack.pop()
+        item = stack.pop()
         if isinstance(item, dict):
-            if depth >= max_depth:
-                raise _reject(InputReason.TOO_DEEP)
-            for key, child in item.items():
-                if check_strings and _has_lone_surrogate(key):
+            for key in item:
+                if _has_lone_surrogate(key):
                     raise _reject(InputReason.BAD_ENCODING)
-                stack.append((child, depth + 1))
+            stack.extend(item.values())
         elif isinstance(item, list):
-            if depth >= max_depth:
-                raise _reject(InputReason.TOO_DEEP)
-            stack.extend((child, depth + 1) for child in item)
-        elif check_strings and isinstance(item, str) and _has_lone_surrogate(item):
+            stack.extend(item)
+        elif isinstance(item, str) and _has_lone_surrogate(item):
             raise _reject(InputReason.BAD_ENCODING)
 
 
@@ -174,35 +193,33 @@ def load_json(
         try:
             # Strict UTF-8 also refuses encoded surrogates (CESU-8) and
             # overlong forms.
-            text = bytes(body).decode("utf-8")
+            data = bytes(body)
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise _reject(InputReason.BAD_ENCODING) from None
     elif isinstance(body, str):
         # A str cannot be shorter in UTF-8 than in code points, so the cheap
-        # length check comes first; the exact size only when it may matter.
+        # length check comes first, before encoding.
         if len(body) > max_bytes:
             raise _reject(InputReason.TOO_LARGE)
-        if not body.isascii():
-            if _has_lone_surrogate(body):
-                raise _reject(InputReason.BAD_ENCODING)
-            if len(body) * 4 > max_bytes and len(body.encode("utf-8")) > max_bytes:
-                raise _reject(InputReason.TOO_LARGE)
+        try:
+            data = body.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate in the str itself.
+            raise _reject(InputReason.BAD_ENCODING) from None
+        if len(data) > max_bytes:
+            raise _reject(InputReason.TOO_LARGE)
         text = body
     else:
         raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
     if text.startswith("\ufeff"):
         # RFC 8259 section 8.1: a BOM MUST NOT be added; treat as malformed.
         raise _reject(InputReason.INVALID_JSON)
-    # The exact depth is only walked when the document has more openers than
-    # the limit allows (a C-speed count); the parser itself is bounded by the
-    # size limit and by the interpreter's recursion limit (caught below).
-    openers = text.count("[") + text.count("{")
-    check_depth = openers > max_depth
+    if _too_deep(data, max_depth):
+        raise _reject(InputReason.TOO_DEEP)
     check_strings = "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
     limit = sys.get_int_max_str_digits()
-    decoder = _DECODERS[
-        _MAYBE_HUGE_FLOAT.search(text) is not None, limit == 0 or limit > _MAX_INT_DIGITS
-    ]
+    decoder = _DECODERS[limit == 0 or limit > _MAX_INT_DIGITS]
     try:
         value = decoder.decode(text)
     except json.JSONDecodeError:
@@ -213,6 +230,6 @@ def load_json(
         raise _reject(InputReason.TOO_LARGE) from None
     except RecursionError:
         raise _reject(InputReason.TOO_DEEP) from None
-    if check_depth or check_strings:
-        _walk(value, max_depth, check_strings=check_strings)
+    if check_strings:
+        _check_strings(value)
     return value

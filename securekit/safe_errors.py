@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -336,17 +337,24 @@ def _normalize_key(key: str) -> str:
     return key.lower().replace("-", "_").replace(" ", "_")
 
 
+_FRAGMENTS: Final = re.compile("|".join(sorted(map(re.escape, SENSITIVE_KEYS))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _sensitive_name(key: str, extra: frozenset[str]) -> bool:
+    # Cached: logs repeat the same few key names; the cache is bounded.
+    name = _normalize_key(key)
+    if name in _SENSITIVE_EXACT or name in extra or _FRAGMENTS.search(name):
+        return True
+    return any(fragment in name for fragment in extra)
+
+
 def _sensitive_key(key: object, extra: frozenset[str]) -> bool:
     if isinstance(key, bytes):
         key = key.decode("latin-1")
     if not isinstance(key, str):
         return False
-    name = _normalize_key(key)
-    if name in _SENSITIVE_EXACT or name in extra:
-        return True
-    return any(fragment in name for fragment in SENSITIVE_KEYS) or any(
-        fragment in name for fragment in extra
-    )
+    return _sensitive_name(str(key), extra)
 
 
 def _redact(

@@ -114,6 +114,31 @@ def test_load_json_accepts_the_default_depth() -> None:
     assert depth == 64
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Closing brackets inside a string must not hide real nesting.
+        '["' + "]" * 70 + '", ' + "[" * 70 + "]" * 70 + "]",
+        '{"k": "' + "}" * 70 + '", "v": ' + '{"a":' * 70 + "1" + "}" * 71,
+        '["\\"' + "]" * 70 + '", ' + "[" * 70 + "]" * 70 + "]",  # escaped quote
+        '["\\\\", "' + "]" * 70 + '", ' + "[" * 70 + "]" * 70 + "]",  # escaped backslash
+        '["", ""' + ', ""' * 5 + ", " + "[" * 70 + "]" * 70 + "]",
+    ],
+)
+def test_load_json_depth_cannot_be_hidden_in_strings(body: str) -> None:
+    assert reason_of(load_json, body) is InputReason.TOO_DEEP
+    assert reason_of(load_json, body.encode()) is InputReason.TOO_DEEP
+
+
+def test_load_json_brackets_in_strings_do_not_count() -> None:
+    body = '{"a": "' + "[" * 100 + '", "b": ["' + "{" * 100 + '"], "c": "\\"[["}'
+    assert load_json(body, max_depth=2) == {"a": "[" * 100, "b": ["{" * 100], "c": '"[['}
+
+
+def test_load_json_mismatched_brackets_are_invalid() -> None:
+    assert reason_of(load_json, "[" * 3 + "}" * 3) is InputReason.INVALID_JSON
+
+
 def test_load_json_depth_limit_is_exact() -> None:
     assert load_json("[" * 3 + "]" * 3, max_depth=3) == [[[]]]
     assert reason_of(load_json, "[" * 4 + "]" * 4, max_depth=3) is InputReason.TOO_DEEP
