@@ -191,7 +191,8 @@ class Claims:
         issued_at: ``iat``.
         expires_at: ``exp``.
         not_before: ``nbf`` when present.
-        jwt_id: ``jti``.
+        jwt_id: ``jti`` (``""`` when absent, only possible for a verifier
+            built with ``require_jti=False``).
         token_type: the header ``typ``, normalized (``at+jwt``).
         key_id: the header ``kid`` when present.
         family_id: the refresh family of a refresh token (``None`` otherwise).
@@ -255,6 +256,8 @@ class JWTVerifier:
         "_leeway",
         "_max_lifetime",
         "_max_size",
+        "_require_jti",
+        "_require_type",
         "_token_type",
     )
 
@@ -270,6 +273,8 @@ class JWTVerifier:
         is_revoked: Callable[[str], bool] | None = None,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         clock: Clock = system_clock,
+        require_type: bool = True,
+        require_jti: bool = True,
     ) -> None:
         """Build a verifier.
 
@@ -291,6 +296,16 @@ class JWTVerifier:
                 :class:`JTIDenylist`; True rejects the token.
             max_token_bytes: size cap checked before parsing.
             clock: returns the current time (tests pass a FixedClock).
+            require_type: keep the default True. ``False`` also accepts a
+                token with no ``typ`` header, and is allowed only with
+                ``token_type="JWT"``: OpenID Connect ID tokens carry
+                ``typ: JWT`` or none at all (OIDC Core 1.0 section 2 does not
+                type them), so :mod:`securekit.oauth` verifies them this way.
+                Access-token verifiers always require ``typ`` (RFC 9068).
+            require_jti: keep the default True. ``False`` accepts a token
+                without ``jti`` (ID tokens rarely have one); its
+                ``Claims.jwt_id`` is then ``""``. Not allowed together with
+                ``is_revoked``, which needs a ``jti`` to look up.
 
         Raises:
             ConfigurationError: a weak, unsupported or mixed key set, or a
@@ -305,6 +320,15 @@ class JWTVerifier:
         lifetime = _seconds(max_lifetime, "max_lifetime")
         if not 0 < lifetime <= MAX_ACCESS_LIFETIME.total_seconds():
             raise ConfigurationError("max_lifetime must be positive and at most one day")
+        if not isinstance(require_type, bool) or not isinstance(require_jti, bool):
+            raise TypeError("require_type and require_jti must be bools")
+        if not require_type and _normalize_typ(token_type) != "jwt":
+            raise ConfigurationError(
+                "require_type=False is only for ID tokens (token_type='JWT'); "
+                "access tokens must be explicitly typed (RFC 9068 section 2.1)"
+            )
+        if not require_jti and is_revoked is not None:
+            raise ConfigurationError("is_revoked needs require_jti=True: revocation looks up jti")
         self._setup(
             keys,
             issuer=issuer,
@@ -315,6 +339,8 @@ class JWTVerifier:
             is_revoked=is_revoked,
             max_token_bytes=max_token_bytes,
             clock=clock,
+            require_type=require_type,
+            require_jti=require_jti,
         )
 
     def _setup(
@@ -329,7 +355,11 @@ class JWTVerifier:
         is_revoked: Callable[[str], bool] | None,
         max_token_bytes: int,
         clock: Clock,
+        require_type: bool = True,
+        require_jti: bool = True,
     ) -> None:
+        self._require_type = require_type
+        self._require_jti = require_jti
         self._keys: KeySource = to_key_source(keys)
         self._issuer = _non_empty(issuer, "issuer")
         self._audiences = _audiences(audience)
@@ -383,17 +413,23 @@ class JWTVerifier:
         typ = parsed.header.get("typ")
         # RFC 8725 section 3.11 / RFC 9068 section 4: explicit typing stops
         # ID tokens, refresh tokens and other JWTs being used as access tokens.
-        if not isinstance(typ, str) or _normalize_typ(typ) != self._token_type:
+        # Only an ID-token verifier (token_type "JWT") may accept an absent typ.
+        if typ is None and not self._require_type:
+            pass
+        elif not isinstance(typ, str) or _normalize_typ(typ) != self._token_type:
             raise InvalidTokenError(TokenReason.WRONG_TYPE)
         return self._claims(payload, parsed, current)
 
     def _claims(self, payload: dict[str, Any], parsed: codec.ParsedToken, now: float) -> Claims:
-        for name in ("iss", "sub", "aud", "exp", "iat", "jti"):
+        for name in ("iss", "sub", "aud", "exp", "iat"):
             if name not in payload:
                 raise InvalidTokenError(TokenReason.MISSING_CLAIM)
+        if self._require_jti and "jti" not in payload:
+            raise InvalidTokenError(TokenReason.MISSING_CLAIM)
         issuer = _string_claim(payload["iss"])
         subject = _string_claim(payload["sub"])
-        jwt_id = _string_claim(payload["jti"])
+        # Present jti is always type-checked; "" marks its permitted absence.
+        jwt_id = _string_claim(payload["jti"]) if "jti" in payload else ""
         exp = _date(payload["exp"])
         iat = _date(payload["iat"])
         nbf = _date(payload["nbf"]) if "nbf" in payload else None
