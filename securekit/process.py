@@ -106,7 +106,20 @@ def _check_arguments(values: Sequence[str], what: str) -> tuple[str, ...]:
         if "\x00" in value:
             # execve() cannot pass NUL; it would truncate the argument.
             raise InputValidationError(InputReason.FORBIDDEN_CHARACTER) from None
+        if not value.isascii() and not _encodable(value):
+            raise InputValidationError(InputReason.BAD_ENCODING) from None
     return checked
+
+
+def _encodable(value: str) -> bool:
+    # Arguments reach execve() as bytes through os.fsencode: lone surrogates
+    # U+DC80..U+DCFF stand for raw bytes (PEP 383), any other one cannot be
+    # encoded at all.
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _resolve(program: str, allowed: frozenset[str] | None, search_path: str) -> str:
@@ -151,6 +164,10 @@ def _environment(env: Mapping[str, str] | None, search_path: str, inherit: bool)
                 raise TypeError("env must be a mapping of str to str")
             if not key or "=" in key or "\x00" in key or "\x00" in value:
                 raise ConfigurationError("env names must be non-empty without '=' or NUL")
+            if not (_encodable(key) and _encodable(value)):
+                raise ConfigurationError(
+                    "env names and values must be encodable (no lone surrogates)"
+                )
             base[key] = value
     return base
 
@@ -308,7 +325,8 @@ def run(
             allowlisted or not found, or a bad ``timeout``/``max_output``/``env``.
         InputValidationError: ``FORBIDDEN_CHARACTER``: an argument holds NUL,
             or ``require_double_dash`` found an option-like argument before
-            ``--``.
+            ``--``; ``BAD_ENCODING``: an argument holds a lone surrogate that
+            ``os.fsencode`` cannot encode.
         ProcessError: ``TIMEOUT``, ``OUTPUT_TOO_LARGE``, or ``NONZERO_EXIT``
             (with ``check=True``). Neither argv nor output is attached.
     """

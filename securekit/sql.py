@@ -262,7 +262,8 @@ def quote_identifier(name: str, *, dialect: Dialect = "sqlite") -> str:
         TypeError: ``name`` is not a ``str``.
         ConfigurationError: unknown dialect.
         InputValidationError: an empty part (``TOO_SHORT``), NUL
-            (``FORBIDDEN_CHARACTER``), or a part longer than PostgreSQL's 63
+            (``FORBIDDEN_CHARACTER``), a lone surrogate (``BAD_ENCODING``),
+            or a part longer than PostgreSQL's 63
             bytes (which it would silently truncate) or 128 characters for
             SQLite (``TOO_LONG``).
     """
@@ -277,11 +278,11 @@ def quote_identifier(name: str, *, dialect: Dialect = "sqlite") -> str:
             raise _fail(InputReason.TOO_SHORT)
         if "\x00" in part:
             raise _fail(InputReason.FORBIDDEN_CHARACTER)
+        try:
+            size = len(part.encode("utf-8"))
+        except UnicodeEncodeError:  # lone surrogates: no driver can send them
+            raise _fail(InputReason.BAD_ENCODING) from None
         if dialect == "postgresql":
-            try:
-                size = len(part.encode("utf-8"))
-            except UnicodeEncodeError:  # lone surrogates cannot be sent at all
-                raise _fail(InputReason.BAD_ENCODING) from None
             if size > _POSTGRES_IDENTIFIER_BYTES:
                 raise _fail(InputReason.TOO_LONG)
         elif len(part) > _SQLITE_IDENTIFIER_CHARS:

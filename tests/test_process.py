@@ -236,6 +236,37 @@ def test_minimal_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "SECUREKIT_TEST_SECRET" in ast.literal_eval(inherited.stdout.decode())
 
 
+def test_unencodable_arguments() -> None:
+    with pytest.raises(InputValidationError) as info:
+        run(["/bin/echo", "\ud800"])
+    assert info.value.reason == "bad_encoding"
+    # PEP 383 escapes stand for raw bytes and pass through as those bytes.
+    assert run(["printf", "%s", "a\udc80b"], allowed_executables={"printf"}).stdout == b"a\x80b"
+    with pytest.raises(ConfigurationError):
+        run(["/bin/true"], env={"A": "\ud800"})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=6), max_size=3))
+def test_any_text_arguments_run_or_raise_input_errors(arguments: list[str]) -> None:
+    try:
+        result = run(["printf", "%s|", *arguments], allowed_executables={"printf"})
+    except InputValidationError:
+        assert any("\x00" in a or not all(map(_encodable_char, a)) for a in arguments)
+        return
+    assert result.stdout == b"".join(os.fsencode(a) + b"|" for a in arguments) or (
+        not arguments and result.stdout == b"|"
+    )
+
+
+def _encodable_char(char: str) -> bool:
+    try:
+        os.fsencode(char)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def test_bad_env() -> None:
     with pytest.raises(ConfigurationError):
         run(["/bin/true"], env={"A=B": "x"})

@@ -328,6 +328,7 @@ def test_quote_identifier() -> None:
         ("a" * 129, "sqlite", InputReason.TOO_LONG),
         ("a" * 300, "sqlite", InputReason.TOO_LONG),
         ("\ud800", "postgresql", InputReason.BAD_ENCODING),
+        ("a.\udc80", "sqlite", InputReason.BAD_ENCODING),
     ]
     for name, dialect, reason in cases:
         with pytest.raises(InputValidationError) as info:
@@ -359,6 +360,26 @@ def test_sort_direction_default_and_refusals() -> None:
     assert info.value.reason is InputReason.WRONG_TYPE
     with pytest.raises(ConfigurationError):
         sort_direction("asc", default="UP")  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20), st.sampled_from(["sqlite", "postgresql"]))
+def test_quote_identifier_junk(name: str, dialect: Any) -> None:
+    try:
+        quoted = quote_identifier(name, dialect=dialect)
+    except InputValidationError:
+        return
+    # Whatever was accepted is a valid delimited identifier on a real engine.
+    conn = sqlite3.connect(":memory:")
+    try:
+        # "sqlite_" names are reserved by SQLite itself, whatever the quoting.
+        if "." not in name and not name.lower().startswith("sqlite_"):
+            conn.execute(f"CREATE TABLE {quoted} (x)")
+            assert conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchone() == (name,)
+    finally:
+        conn.close()
 
 
 @settings(max_examples=200, deadline=None)
