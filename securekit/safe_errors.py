@@ -411,7 +411,10 @@ def _redact(
 def _extra_keys(extra_keys: Iterable[str]) -> frozenset[str]:
     if isinstance(extra_keys, str):
         raise TypeError("extra_keys must be a collection of str, not one str")
-    return frozenset(_normalize_key(key) for key in extra_keys)
+    keys = tuple(extra_keys)
+    if not all(isinstance(key, str) for key in keys):
+        raise TypeError("extra_keys must contain only str")
+    return frozenset(_normalize_key(key) for key in keys)
 
 
 def redact(obj: object, *, extra_keys: Iterable[str] = ()) -> object:

@@ -137,8 +137,9 @@ _URL_FORBIDDEN_RE: Final = re.compile(r"[^\x21-\x7e]|[\\<>\"`{}|^]")
 
 # Unicode general categories rejected after NFKC: Cc controls, Cf format
 # characters (bidi overrides U+202A-202E/U+2066-2069, zero-width joiners,
-# BOM), Cs surrogates, Co private use, Cn unassigned.
-_FORBIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+# BOM), Cs surrogates, Co private use, Cn unassigned, and Zl/Zp (U+2028 and
+# U+2029 end lines in JavaScript and many log viewers).
+_FORBIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _MULTILINE_ALLOWED: Final = frozenset({"\n", "\t"})
 
 

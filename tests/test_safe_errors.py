@@ -180,6 +180,8 @@ def test_redact_extra_keys() -> None:
     assert redact({"internal_ref": "r"}, extra_keys=["internal"]) == {"internal_ref": MASK}
     with pytest.raises(TypeError):
         redact({}, extra_keys="password")
+    with pytest.raises(TypeError):
+        RedactingFilter(extra_keys=[1])  # type: ignore[list-item]
 
 
 def test_redact_other_objects_unchanged() -> None:

@@ -597,6 +597,10 @@ def test_text() -> None:
     assert reason_of(v.validate_text, "a\nb") is InputReason.FORBIDDEN_CHARACTER
     assert reason_of(v.validate_text, "a\rb", multiline=True) is InputReason.FORBIDDEN_CHARACTER
     assert reason_of(v.validate_text, "\u202eevil") is InputReason.FORBIDDEN_CHARACTER
+    assert reason_of(v.validate_text, "a\u2028b", multiline=True) is (
+        InputReason.FORBIDDEN_CHARACTER
+    )
+    assert reason_of(v.validate_text, "a\u2029b") is InputReason.FORBIDDEN_CHARACTER
     assert reason_of(v.validate_text, "\u2066x\u2069") is InputReason.FORBIDDEN_CHARACTER
     assert reason_of(v.validate_text, "\ue000") is InputReason.FORBIDDEN_CHARACTER  # private use
     assert reason_of(v.validate_text, "\ud800") is InputReason.FORBIDDEN_CHARACTER
@@ -725,6 +729,25 @@ def test_secure_model_errors_do_not_echo_input() -> None:
         with pytest.raises(InputValidationError) as info:
             Signup.model_validate(data)
         assert_no_leak(info.value, secret)
+
+
+@given(JSON_VALUES)
+@settings(max_examples=80)
+def test_secure_model_junk_raises_only_input_validation_error(value: object) -> None:
+    data = value if not isinstance(value, dict) else {**OK, **value}
+    try:
+        Signup.model_validate(data)
+    except InputValidationError:
+        pass
+
+
+@given(st.text(max_size=120) | st.binary(max_size=120))
+@settings(max_examples=80)
+def test_secure_model_json_junk_raises_only_input_validation_error(body: str | bytes) -> None:
+    try:
+        Signup.model_validate_json(body)
+    except InputValidationError:
+        pass
 
 
 def test_secure_model_json_uses_strict_loader() -> None:
