@@ -291,6 +291,21 @@ def test_legacy_only_server_is_refused(
     assert fetch(relaxed, server.port) == b"hello"
 
 
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+def test_server_refuses_legacy_only_client(
+    pki: Pki, serve: Callable[[ssl.SSLContext], Server], version: ssl.TLSVersion
+) -> None:
+    server = serve(server_context(pki.cert, pki.key))
+    client = legacy_client(pki, version)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client.maximum_version = version
+    with pytest.raises(ssl.SSLError) as info:
+        fetch(client, server.port)
+    assert info.value.reason in PROTOCOL_VERSION_REFUSALS, info.value.reason
+    assert server.versions == []
+
+
 def test_wrong_hostname_is_refused(pki: Pki, serve: Callable[[ssl.SSLContext], Server]) -> None:
     server = serve(server_context(pki.cert, pki.key))
     with pytest.raises(ssl.SSLCertVerificationError) as info:
