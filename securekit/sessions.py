@@ -244,9 +244,10 @@ class SessionManager:
         def at(stamp: float) -> datetime:
             return datetime.fromtimestamp(stamp, UTC)
 
+        # record.data is always freshly decoded JSON, never shared: no copy needed.
         return Session(
             user_id=record.user_id,
-            data=json.loads(json.dumps(record.data)),
+            data=record.data,
             created_at=at(record.created),
             last_seen_at=at(record.seen),
             idle_expires_at=at(record.seen + self._idle),

@@ -302,8 +302,6 @@ def test_parse_int_matches_redis() -> None:
     assert _core.parse_int(b"-") is None
     assert _core.parse_int(b"1" * 20) is None
     assert _core.parse_int(b"\xff") is None
-    assert _core.decode_members(b"not json") == set()
-    assert _core.decode_members(b'{"a": 1}') == set()
     assert repr(_core.KEEP) == "KEEP"
 
 
@@ -674,3 +672,49 @@ def test_sqlite_connection_is_not_reused_after_fork(tmp_path: Path) -> None:
     p.join(timeout=30)
     assert p.exitcode == 0
     assert s.get("k") == b"child"
+
+
+def test_local_expired_set_starts_over(local_store: tuple[Any, FakeTime]) -> None:
+    s, clock = local_store
+    s.set_add("set", "old", ttl=5)
+    clock.now += 6
+    s.set_remove("set", "old")  # removing from an expired set is a no-op
+    s.set_add("set", "new")
+    assert s.set_members("set") == {"new"}
+    s.set_add("other", "x", ttl=5)
+    clock.now += 6
+    s.set_add("other", "y", ttl=5)
+    assert s.set_members("other") == {"y"}
+
+
+def test_local_sweep_drops_expired_sets(local_store: tuple[Any, FakeTime]) -> None:
+    s, clock = local_store
+    for i in range(3):
+        s.set_add(f"set{i}", "m", ttl=1)
+    s.set_add("keep", "m")
+    clock.now += 5
+    for i in range(1100):
+        s.set("churn", str(i).encode())
+    if isinstance(s, MemoryStore):
+        assert set(s._sets) == {"keep"}
+    else:
+        conn = sqlite3.connect(s.path)
+        assert conn.execute("SELECT key FROM securekit_set").fetchall() == [("keep",)]
+        conn.close()
+
+
+def test_sqlite_set_ops_fail_closed(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "x.db", busy_timeout=0.05)
+    s.set_add("set", "m")
+    blocker = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            s.set_add("set", "n")
+    finally:
+        blocker.execute("ROLLBACK")
+    blocker.execute("DROP TABLE securekit_set")
+    blocker.close()
+    for call in (lambda: s.set_add("set", "n"), lambda: s.set_members("set")):
+        with pytest.raises(StoreUnavailableError):
+            call()

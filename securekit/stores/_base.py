@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from securekit.errors import ConfigurationError
 from securekit.stores import _core
-from securekit.stores._core import NS_SET, NS_VALUE, PenaltyRule, Step
+from securekit.stores._core import NS_VALUE, PenaltyRule, Step
 
 R = TypeVar("R")
 StrSet = set[str]
@@ -144,9 +144,9 @@ def check_penalty_args(
 class LocalStore(abc.ABC):
     """Operations of the local stores, written once over ``_transact``.
 
-    A subclass provides ``_read`` (one value, honouring expiry) and
+    A subclass provides ``_read`` (one value, honouring expiry),
     ``_transact`` (read keys, run a pure transition, apply its writes, all
-    under one lock or transaction).
+    under one lock or transaction) and the three set primitives.
     """
 
     @abc.abstractmethod
@@ -213,19 +213,29 @@ class LocalStore(abc.ABC):
         key_list, rule_list, now = check_penalty_args(keys, rules, now)
         return self._transact(NS_VALUE, key_list, _core.step_penalty(rule_list, now))
 
+    @abc.abstractmethod
+    def _set_add(self, key: str, member: str, ttl: float | None) -> None:
+        """Add a member atomically (a TTL refreshes the set's expiry)."""
+
+    @abc.abstractmethod
+    def _set_remove(self, key: str, member: str) -> None:
+        """Remove a member atomically (an emptied set disappears)."""
+
+    @abc.abstractmethod
+    def _set_members(self, key: str) -> StrSet:
+        """Return the live members."""
+
     def set_add(self, key: str, member: str, *, ttl: float | None = None) -> None:
         """Add ``member`` to the set ``key`` (a TTL refreshes the set's expiry)."""
-        step = _core.step_set_add(_core.check_member(member), _core.check_ttl(ttl))
-        self._transact(NS_SET, [_core.check_key(key)], step)
+        self._set_add(_core.check_key(key), _core.check_member(member), _core.check_ttl(ttl))
 
     def set_remove(self, key: str, member: str) -> None:
         """Remove ``member`` from the set ``key``."""
-        step = _core.step_set_remove(_core.check_member(member))
-        self._transact(NS_SET, [_core.check_key(key)], step)
+        self._set_remove(_core.check_key(key), _core.check_member(member))
 
     def set_members(self, key: str) -> StrSet:
         """Return the members of the set ``key`` (empty when absent)."""
-        return _core.decode_members(self._read(NS_SET, _core.check_key(key)))
+        return self._set_members(_core.check_key(key))
 
 
 class AsyncLocalStore:

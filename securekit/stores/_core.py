@@ -12,7 +12,6 @@ written by one operation reads back the same on every backend.
 from __future__ import annotations
 
 import hmac
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ MAX_VALUE_BYTES: Final = 1024 * 1024
 MAX_MEMBER_LENGTH: Final = 1024
 #: Namespaces: values and sets live apart, so a set and a value may share a name.
 NS_VALUE: Final = 0
+#: The local stores keep each set's expiry as a row in this namespace.
 NS_SET: Final = 1
 #: Retry hints are rounded up to this resolution (seconds), so that retrying
 #: after exactly ``retry_after`` seconds is allowed despite float rounding.
@@ -370,49 +370,5 @@ def step_penalty(rules: Sequence[PenaltyRule], now: float) -> Step[tuple[bool, f
         allowed, retry, locked, states = penalty_decide(cur, rules, now)
         writes = [Write(i, s, rules[i].ttl) for i, s in enumerate(states)]
         return writes, (allowed, retry, locked)
-
-    return step
-
-
-def encode_members(members: set[str]) -> bytes:
-    """Sets are stored by the local backends as a sorted JSON array."""
-    return json.dumps(sorted(members), ensure_ascii=False).encode("utf-8")
-
-
-def decode_members(raw: bytes | None) -> set[str]:
-    """Inverse of :func:`encode_members`; corrupted data reads as empty."""
-    if raw is None:
-        return set()
-    try:
-        loaded = json.loads(raw)
-    except ValueError:
-        return set()
-    if not isinstance(loaded, list):
-        return set()
-    return {m for m in loaded if isinstance(m, str)}
-
-
-def step_set_add(member: str, ttl: float | None) -> Step[None]:
-    """Add a member; a TTL refreshes the whole set's expiry (like EXPIRE)."""
-
-    def step(cur: list[bytes | None]) -> tuple[list[Write], None]:
-        members = decode_members(cur[0])
-        members.add(member)
-        return [Write(0, encode_members(members), KEEP if ttl is None else ttl)], None
-
-    return step
-
-
-def step_set_remove(member: str) -> Step[None]:
-    """Remove a member; an emptied set disappears (like Redis)."""
-
-    def step(cur: list[bytes | None]) -> tuple[list[Write], None]:
-        members = decode_members(cur[0])
-        if member not in members:
-            return [], None
-        members.discard(member)
-        if not members:
-            return [Write(0, None)], None
-        return [Write(0, encode_members(members), KEEP)], None
 
     return step

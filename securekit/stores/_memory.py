@@ -31,12 +31,13 @@ class MemoryStore(LocalStore):
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._data: dict[tuple[int, str], tuple[bytes, float | None]] = {}
+        self._sets: dict[str, tuple[set[str], float | None]] = {}
         self._lock = threading.Lock()
         self._clock = clock
         self._writes = 0
 
     def __repr__(self) -> str:
-        return f"MemoryStore(entries={len(self._data)})"
+        return f"MemoryStore(entries={len(self._data) + len(self._sets)})"
 
     def _live(self, ns: int, key: str, now: float) -> bytes | None:
         entry = self._data.get((ns, key))
@@ -77,6 +78,37 @@ class MemoryStore(LocalStore):
         dead = [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]
         for slot in dead:
             del self._data[slot]
+        dead_sets = [k for k, (_, exp) in self._sets.items() if exp is not None and exp <= now]
+        for key in dead_sets:
+            del self._sets[key]
+
+    def _live_set(self, key: str, now: float) -> tuple[set[str], float | None] | None:
+        entry = self._sets.get(key)
+        if entry is not None and entry[1] is not None and entry[1] <= now:
+            del self._sets[key]
+            return None
+        return entry
+
+    def _set_add(self, key: str, member: str, ttl: float | None) -> None:
+        with self._lock:
+            now = self._clock()
+            entry = self._live_set(key, now)
+            members, expires = entry if entry is not None else (set(), None)
+            members.add(member)
+            self._sets[key] = (members, expires if ttl is None else now + ttl)
+
+    def _set_remove(self, key: str, member: str) -> None:
+        with self._lock:
+            entry = self._live_set(key, self._clock())
+            if entry is not None:
+                entry[0].discard(member)
+                if not entry[0]:
+                    del self._sets[key]
+
+    def _set_members(self, key: str) -> set[str]:
+        with self._lock:
+            entry = self._live_set(key, self._clock())
+            return set() if entry is None else set(entry[0])
 
     def asyncio(self) -> AsyncLocalStore:
         """Return an :class:`~securekit.stores.AsyncStore` view of this store."""

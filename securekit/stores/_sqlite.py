@@ -13,7 +13,7 @@ from typing import Final, TypeVar
 
 from securekit.errors import ConfigurationError, StoreUnavailableError
 from securekit.stores._base import AsyncLocalStore, LocalStore
-from securekit.stores._core import KEEP, Step
+from securekit.stores._core import KEEP, NS_SET, Step
 
 R = TypeVar("R")
 
@@ -25,9 +25,16 @@ DEFAULT_BUSY_TIMEOUT: Final = 10.0
 SWEEP_EVERY: Final = 1024
 
 _SCHEMA: Final = (
-    "CREATE TABLE IF NOT EXISTS securekit_store ("
-    " ns INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,"
-    " PRIMARY KEY (ns, key)) WITHOUT ROWID"
+    (
+        "CREATE TABLE IF NOT EXISTS securekit_store ("
+        " ns INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires REAL,"
+        " PRIMARY KEY (ns, key)) WITHOUT ROWID"
+    ),
+    # One row per set member; the set's expiry is its row in securekit_store.
+    (
+        "CREATE TABLE IF NOT EXISTS securekit_set ("
+        " key TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (key, member)) WITHOUT ROWID"
+    ),
 )
 
 
@@ -111,7 +118,8 @@ class SQLiteStore(LocalStore):
             # across application crashes in WAL mode.
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(_SCHEMA)
+            for statement in _SCHEMA:
+                conn.execute(statement)
         except sqlite3.Error:
             raise StoreUnavailableError("the SQLite store could not be opened") from None
         local.conn, local.pid, local.writes = conn, pid, 0
@@ -173,10 +181,7 @@ class SQLiteStore(LocalStore):
                 self._local.writes += 1
                 if self._local.writes >= SWEEP_EVERY:
                     self._local.writes = 0
-                    conn.execute(
-                        "DELETE FROM securekit_store WHERE expires IS NOT NULL AND expires <= ?",
-                        (now,),
-                    )
+                    self._sweep(conn, now)
             conn.execute("COMMIT")
         except sqlite3.Error:
             self._rollback(conn)
@@ -191,6 +196,80 @@ class SQLiteStore(LocalStore):
         # The failure may already have ended the transaction: nothing to undo.
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
+
+    @staticmethod
+    def _sweep(conn: sqlite3.Connection, now: float) -> None:
+        conn.execute(
+            "DELETE FROM securekit_set WHERE key IN (SELECT key FROM securekit_store"
+            " WHERE ns = ? AND expires IS NOT NULL AND expires <= ?)",
+            (NS_SET, now),
+        )
+        conn.execute(
+            "DELETE FROM securekit_store WHERE expires IS NOT NULL AND expires <= ?", (now,)
+        )
+
+    def _set_tx(self, key: str, member: str, *, add: bool, ttl: float | None) -> None:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            raise StoreUnavailableError() from None
+        try:
+            now = self._clock()
+            row = conn.execute(
+                "SELECT expires FROM securekit_store WHERE ns = ? AND key = ?", (NS_SET, key)
+            ).fetchone()
+            if row is not None and row[0] is not None and row[0] <= now:
+                # The whole set expired: drop it before touching it (like Redis).
+                conn.execute("DELETE FROM securekit_set WHERE key = ?", (key,))
+                conn.execute("DELETE FROM securekit_store WHERE ns = ? AND key = ?", (NS_SET, key))
+                row = None
+            if add:
+                conn.execute(
+                    "INSERT OR IGNORE INTO securekit_set (key, member) VALUES (?, ?)",
+                    (key, member),
+                )
+                if row is None or ttl is not None:
+                    expires = None if ttl is None else now + ttl
+                    conn.execute(
+                        "INSERT OR REPLACE INTO securekit_store (ns, key, value, expires)"
+                        " VALUES (?, ?, ?, ?)",
+                        (NS_SET, key, b"", expires),
+                    )
+            elif row is not None:
+                conn.execute(
+                    "DELETE FROM securekit_set WHERE key = ? AND member = ?", (key, member)
+                )
+                left = conn.execute(
+                    "SELECT 1 FROM securekit_set WHERE key = ? LIMIT 1", (key,)
+                ).fetchone()
+                if left is None:
+                    conn.execute(
+                        "DELETE FROM securekit_store WHERE ns = ? AND key = ?", (NS_SET, key)
+                    )
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback(conn)
+            raise StoreUnavailableError() from None
+
+    def _set_add(self, key: str, member: str, ttl: float | None) -> None:
+        self._set_tx(key, member, add=True, ttl=ttl)
+
+    def _set_remove(self, key: str, member: str) -> None:
+        self._set_tx(key, member, add=False, ttl=None)
+
+    def _set_members(self, key: str) -> set[str]:
+        if self._read(NS_SET, key) is None:
+            return set()
+        try:
+            rows = (
+                self._connection()
+                .execute("SELECT member FROM securekit_set WHERE key = ?", (key,))
+                .fetchall()
+            )
+        except sqlite3.Error:
+            raise StoreUnavailableError() from None
+        return {row[0] for row in rows}
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""

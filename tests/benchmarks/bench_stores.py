@@ -1,0 +1,230 @@
+"""Sessions and rate limits: securekit against raw redis-py / sqlite3 and `limits`.
+
+The raw candidates do the same round trips by hand (same commands or SQL
+statements, same token generation, hashing and JSON), so the ratio is the
+cost of securekit's checks and abstractions, not of a different design.
+
+Run:
+    .venv/bin/python -m pytest tests/benchmarks/bench_stores.py -o python_files="bench_*.py" \
+        --no-cov -q -s
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_py
+
+from securekit.ratelimit import RateLimiter
+from securekit.sessions import SessionManager
+from securekit.stores import MemoryStore, RedisStore, SQLiteStore
+from securekit.stores._redis import SCRIPTS
+from securekit.testing import RedisServer
+from tests.benchmarks._harness import QUICK, compare
+
+#: Overhead target of the issue: securekit at most 1.3x the raw round trips.
+TARGET = 1.3
+IDLE, ABSOLUTE = 1800.0, 43200.0
+
+
+def _record(user: str, now: float) -> bytes:
+    body = {"v": 1, "u": user, "d": {}, "c": now, "s": now}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+class RawRedisSessions:
+    """Hand-written sessions on redis-py: the same commands securekit sends."""
+
+    def __init__(self, client: redis_py.Redis) -> None:
+        self.r = client
+        self.cad = client.register_script(SCRIPTS["cad"])
+        self.sadd = client.register_script(SCRIPTS["sadd"])
+
+    def create(self, user: str) -> str:
+        token = secrets.token_urlsafe(32)
+        key = "{raw}:k:session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        index = "{raw}:s:user:" + hashlib.sha256(user.encode()).hexdigest()
+        self.sadd(keys=[index], args=[key, "43200000"])
+        self.r.set(key, _record(user, time.time()), nx=True, px=1_800_000)
+        return token
+
+    def get(self, token: str) -> dict[str, Any]:
+        key = "{raw}:k:session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        raw = self.r.get(key)
+        assert raw is not None
+        record: dict[str, Any] = json.loads(raw)
+        return record
+
+    def rotate(self, token: str) -> str:
+        key = "{raw}:k:session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        raw = self.r.get(key)
+        assert raw is not None
+        record = json.loads(raw)
+        self.cad(keys=[key], args=[raw])
+        index = "{raw}:s:user:" + hashlib.sha256(record["u"].encode()).hexdigest()
+        self.r.srem(index, key)
+        new = secrets.token_urlsafe(32)
+        new_key = "{raw}:k:session:id:" + hashlib.sha256(new.encode()).hexdigest()
+        self.sadd(keys=[index], args=[new_key, "43200000"])
+        self.r.set(new_key, _record(record["u"], time.time()), nx=True, px=1_800_000)
+        return new
+
+
+class RawSQLiteSessions:
+    """Hand-written sessions on sqlite3 (WAL, BEGIN IMMEDIATE per step)."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS kv (ns INTEGER, key TEXT, value BLOB, expires REAL,"
+            " PRIMARY KEY (ns, key)) WITHOUT ROWID"
+        )
+
+    def _tx(self, ns: int, key: str, value: bytes | None, expires: float) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("SELECT value, expires FROM kv WHERE ns = ? AND key = ?", (ns, key)).fetchone()
+        if value is None:
+            db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key))
+        else:
+            db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?)", (ns, key, value, expires))
+        db.execute("COMMIT")
+
+    def create(self, user: str) -> str:
+        token = secrets.token_urlsafe(32)
+        key = "session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        index = "user:" + hashlib.sha256(user.encode()).hexdigest()
+        now = time.time()
+        self._tx(1, index, json.dumps([key]).encode(), now + ABSOLUTE)
+        self._tx(0, key, _record(user, now), now + IDLE)
+        return token
+
+    def get(self, token: str) -> dict[str, Any]:
+        key = "session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        row = self.db.execute(
+            "SELECT value, expires FROM kv WHERE ns = 0 AND key = ?", (key,)
+        ).fetchone()
+        record: dict[str, Any] = json.loads(row[0])
+        return record
+
+    def rotate(self, token: str) -> str:
+        key = "session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        record = self.get(token)
+        now = time.time()
+        self._tx(0, key, None, 0)
+        index = "user:" + hashlib.sha256(record["u"].encode()).hexdigest()
+        self._tx(1, index, b"[]", now + ABSOLUTE)
+        new = secrets.token_urlsafe(32)
+        self._tx(1, index, json.dumps([new]).encode(), now + ABSOLUTE)
+        new_key = "session:id:" + hashlib.sha256(new.encode()).hexdigest()
+        self._tx(0, new_key, _record(record["u"], now), now + IDLE)
+        return new
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    srv = RedisServer()
+    srv.start()
+    yield srv
+    srv.close()
+
+
+def _session_ops(
+    create: Callable[[str], str], get: Callable[[str], object], rotate: Callable[[str], str]
+) -> dict[str, Callable[[], object]]:
+    token = create("bench-user")
+    state = {"rot": create("bench-user")}
+
+    def do_rotate() -> None:
+        state["rot"] = rotate(state["rot"])
+
+    return {
+        "create": lambda: create("bench-user"),
+        "get": lambda: get(token),
+        "rotate": do_rotate,
+    }
+
+
+def _check(result: Any, ours: str, raw: str) -> None:
+    print(f"  -> {ours}: {result.per_second(ours):.0f}/s, ratio {result.ratio(ours):.2f}")
+    if not QUICK:
+        assert result.ratio(ours) <= TARGET, f"{result.name}: overhead above {TARGET}x"
+
+
+def test_sessions_redis(server: RedisServer) -> None:
+    client = redis_py.Redis.from_url(server.url)
+    manager = SessionManager(RedisStore(server.url))
+    raw = RawRedisSessions(client)
+    ours = _session_ops(
+        lambda u: manager.create(user_id=u)[0], manager.get, lambda t: manager.rotate(t)[0]
+    )
+    theirs = _session_ops(raw.create, raw.get, raw.rotate)
+    for op in ("create", "get", "rotate"):
+        result = compare(
+            f"sessions.{op} on Redis",
+            {"raw redis-py": theirs[op], "securekit": ours[op]},
+            baseline="raw redis-py",
+        )
+        _check(result, "securekit", "raw redis-py")
+    client.close()
+
+
+def test_sessions_sqlite(tmp_path: Path) -> None:
+    manager = SessionManager(SQLiteStore(tmp_path / "ours.db"))
+    raw = RawSQLiteSessions(tmp_path / "raw.db")
+    ours = _session_ops(
+        lambda u: manager.create(user_id=u)[0], manager.get, lambda t: manager.rotate(t)[0]
+    )
+    theirs = _session_ops(raw.create, raw.get, raw.rotate)
+    for op in ("create", "get", "rotate"):
+        result = compare(
+            f"sessions.{op} on SQLite",
+            {"raw sqlite3": theirs[op], "securekit": ours[op]},
+            baseline="raw sqlite3",
+        )
+        _check(result, "securekit", "raw sqlite3")
+
+
+def test_sessions_memory() -> None:
+    manager = SessionManager(MemoryStore())
+    ours = _session_ops(
+        lambda u: manager.create(user_id=u)[0], manager.get, lambda t: manager.rotate(t)[0]
+    )
+    # No raw peer for an in-process dict: absolute numbers only.
+    result = compare(
+        "sessions on MemoryStore",
+        {f"securekit {op}": fn for op, fn in ours.items()},
+        baseline="securekit get",
+    )
+    assert result.per_second("securekit get") > 0
+
+
+def test_ratelimit_vs_limits(server: RedisServer) -> None:
+    from limits import RateLimitItemPerMinute
+    from limits.storage import RedisStorage
+    from limits.strategies import SlidingWindowCounterRateLimiter
+
+    storage = RedisStorage(server.url)
+    theirs = SlidingWindowCounterRateLimiter(storage)
+    item = RateLimitItemPerMinute(10**9)
+    ours = RateLimiter(RedisStore(server.url), limit=10**9, window=timedelta(minutes=1))
+    result = compare(
+        "rate-limit hit on Redis",
+        {
+            "limits (sliding window counter)": lambda: theirs.hit(item, "bench", "user-1"),
+            "securekit": lambda: ours.hit("bench:user-1"),
+        },
+        baseline="limits (sliding window counter)",
+    )
+    _check(result, "securekit", "limits (sliding window counter)")
