@@ -319,6 +319,7 @@ class Core:
         max_form_bytes: int,
         logger: logging.Logger | None,
         insecure_no_csrf: bool,
+        stacklevel: int = 2,
     ) -> None:
         if headers is not None and not isinstance(headers, SecurityHeaders):
             raise TypeError("headers must be a securekit.headers.SecurityHeaders")
@@ -346,7 +347,8 @@ class Core:
             warnings.warn(
                 "the middleware runs without CSRF protection",
                 InsecureConfigurationWarning,
-                stacklevel=3,
+                # Attributed to the application line that configured it.
+                stacklevel=stacklevel + 1,
             )
         elif csrf is None and sessions is not None:
             # Cookie sessions are ambient authority: without CSRF checks any

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
-from typing import Any, Final
+from typing import Any, Final, Self
 
 try:
     import anyio.to_thread
@@ -119,7 +119,16 @@ class SecureASGIMiddleware:
             max_form_bytes=max_form_bytes,
             logger=logger,
             insecure_no_csrf=insecure_no_csrf,
+            stacklevel=2,
         )
+
+    @classmethod
+    def _from_core(cls, app: ASGIApp, core: Core) -> Self:
+        """Wrap ``app`` with an already checked configuration (adapters)."""
+        middleware = cls.__new__(cls)
+        middleware.app = app
+        middleware.core = core
+        return middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection (non-HTTP scopes pass through)."""

@@ -32,9 +32,13 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
-from types import TracebackType
-from typing import IO, Any, Final, Protocol
+from typing import IO, TYPE_CHECKING, Any, Final, Self
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
 
 from securekit.csrf import CSRFProtect
 from securekit.errors import CSRFError, CSRFReason, InputReason, InputValidationError
@@ -59,23 +63,8 @@ CONTEXT_ENVIRON: Final = CONTEXT_KEY
 CSP_NONCE_ENVIRON: Final = f"{CONTEXT_KEY}.{CSP_NONCE_KEY}"
 CSRF_TOKEN_ENVIRON: Final = f"{CONTEXT_KEY}.{CSRF_TOKEN_KEY}"
 
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
-Environ = dict[str, Any]
-
-
-class StartResponse(Protocol):
-    """The WSGI ``start_response`` callable (PEP 3333)."""
-
-    def __call__(
-        self,
-        status: str,
-        headers: list[tuple[str, str]],
-        exc_info: ExcInfo | None = ...,
-        /,
-    ) -> Callable[[bytes], object]: ...
-
-
-WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+Environ = WSGIEnvironment
+WSGIApp = WSGIApplication
 
 _STATUS_TEXT: Final = {
     400: "Bad Request",
@@ -168,7 +157,16 @@ class SecureWSGIMiddleware:
             max_form_bytes=max_form_bytes,
             logger=logger,
             insecure_no_csrf=insecure_no_csrf,
+            stacklevel=2,
         )
+
+    @classmethod
+    def _from_core(cls, app: WSGIApp, core: Core) -> Self:
+        """Wrap ``app`` with an already checked configuration (adapters)."""
+        middleware = cls.__new__(cls)
+        middleware.app = app
+        middleware.core = core
+        return middleware
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one WSGI request."""
@@ -176,7 +174,7 @@ class SecureWSGIMiddleware:
         ctx: RequestContext | None = None
 
         def start_wrapper(
-            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None, /
+            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
         ) -> Callable[[bytes], object]:
             if ctx is not None:
                 present = {name.lower() for name, _ in headers}
@@ -263,5 +261,5 @@ class SecureWSGIMiddleware:
         headers = self.core.problem_headers(response, ctx)
         headers.append(("Content-Length", str(len(response.content))))
         status = f"{response.status} {_STATUS_TEXT.get(response.status, 'Error')}"
-        start_response(status, headers, (type(exc), exc, exc.__traceback__))
+        start_response(status, headers, sys.exc_info())
         return iter([response.content])
