@@ -215,7 +215,8 @@ def load_json(
     if text.startswith("\ufeff"):
         # RFC 8259 section 8.1: a BOM MUST NOT be added; treat as malformed.
         raise _reject(InputReason.INVALID_JSON)
-    if _too_deep(data, max_depth):
+    # Each level needs two bytes ("[]"), so short bodies cannot be too deep.
+    if len(data) > 2 * max_depth and _too_deep(data, max_depth):
         raise _reject(InputReason.TOO_DEEP)
     check_strings = "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
     limit = sys.get_int_max_str_digits()

@@ -125,9 +125,11 @@ _FLOAT_RE: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+\-]?[0-
 # RFC 5322 section 3.2.3 dot-atom (ASCII atext), no quoted strings, no comments.
 _ATEXT: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+"
 _EMAIL_LOCAL_RE: Final = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
-# RFC 1123 section 2.1 host name label (letters, digits, hyphen inside).
-_LABEL_RE: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?")
-_TLD_RE: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59}")
+# RFC 1123 section 2.1 host name labels (letters, digits, hyphen inside),
+# at least two, the last alphabetic or an IDNA "xn--" label. Each label's
+# repetition is bounded and ends at a ".", so matching stays linear.
+_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME_RE: Final = re.compile(rf"(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9\-]{{1,59}})")
 _SCHEME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _PORT_RE: Final = re.compile(r"[0-9]{1,5}")
 # Characters never accepted in a URL (RFC 3986 section 2 minus what browsers
@@ -390,14 +392,8 @@ def validate_choice(value: object, *, choices: Collection[str]) -> str:
 
 
 def _valid_hostname(host: str) -> bool:
-    if len(host) > 253:
-        return False
-    labels = host.split(".")
-    if len(labels) < 2:
-        return False
-    if not all(_LABEL_RE.fullmatch(label) for label in labels):
-        return False
-    return _TLD_RE.fullmatch(labels[-1]) is not None
+    # RFC 1035 section 2.3.4: at most 253 characters (checked before the regex).
+    return len(host) <= 253 and _HOSTNAME_RE.fullmatch(host) is not None
 
 
 def validate_email(value: object) -> str:
