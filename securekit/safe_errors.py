@@ -327,9 +327,11 @@ def redact_text(text: str) -> str:
     folded = text.lower()
     for rule in _RULES:
         haystack = folded if rule.fold else text
-        if any(trigger in haystack for trigger in rule.triggers):
-            text = rule.pattern.sub(rule.replacement, text)
-            folded = text.lower()
+        for trigger in rule.triggers:
+            if trigger in haystack:
+                text = rule.pattern.sub(rule.replacement, text)
+                folded = text.lower()
+                break
     return _DIGIT_RUN.sub(_mask_cards, text)
 
 
