@@ -1,3 +1,4 @@
+# ruff: noqa: B008  (FastAPI declares dependencies as Depends(...) defaults)
 """securekit.integrations.asgi and .fastapi, driven in-process through ASGI.
 
 The real-server tests (uvicorn + httpx on 127.0.0.1) are in
@@ -404,7 +405,8 @@ def test_login_sets_host_session_cookie_and_rotates(app: FastAPI) -> None:
         assert attribute in cookie.split("; ")
     assert reply.header("cache-control") == "no-store"
     new = reply.cookie("__Host-session")
-    assert new is not None and new != session
+    assert new is not None
+    assert new != session
     old = call(app, path="/me", headers={"cookie": f"__Host-session={session}"})
     assert old.status == 401
     assert call(app, path="/me", headers={"cookie": f"__Host-session={new}"}).json() == {
@@ -414,7 +416,7 @@ def test_login_sets_host_session_cookie_and_rotates(app: FastAPI) -> None:
 
 def test_rotated_away_session_is_replaced_on_login() -> None:
     app, sessions = make_app()
-    session, token = logged_in(app)
+    session, _token = logged_in(app)
     ctx_holder: list[RequestContext] = []
 
     async def grab(scope: Any, receive: Any, send: Any) -> None:
@@ -438,7 +440,8 @@ def test_logout_update_rotate(app: FastAPI) -> None:
     rotated = call(app, "POST", "/rotate", headers=headers)
     assert rotated.status == 200
     new = rotated.cookie("__Host-session")
-    assert new is not None and new != session
+    assert new is not None
+    assert new != session
     token = call(app, path="/token", headers={"cookie": f"__Host-session={new}"}).json()["csrf"]
     out = call(
         app,
@@ -448,7 +451,8 @@ def test_logout_update_rotate(app: FastAPI) -> None:
     )
     assert out.status == 200
     cleared = [c for c in out.cookies() if c.startswith("__Host-session=;")]
-    assert cleared and "Max-Age=0" in cleared[0]
+    assert cleared
+    assert "Max-Age=0" in cleared[0]
     assert out.cookie("__Host-csrf")  # a fresh anonymous binding
     assert call(app, path="/me", headers={"cookie": f"__Host-session={new}"}).status == 401
 
@@ -660,7 +664,7 @@ def test_client_disconnect_while_reading_form(app: FastAPI) -> None:
             return {"type": "http.request", "body": b"a=1", "more_body": True}
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     scope = {
@@ -710,7 +714,8 @@ def test_unhandled_exception_is_a_safe_problem(
     assert body["correlation_id"] == reply.header("x-correlation-id")
     assert reply.header("content-security-policy") is not None
     logged = [r for r in caplog.records if body["correlation_id"] in r.getMessage()]
-    assert logged and logged[0].exc_info is not None  # the exception, server-side
+    assert logged
+    assert logged[0].exc_info is not None
 
 
 def test_exception_after_response_started_is_reraised() -> None:
@@ -775,7 +780,7 @@ def test_require_permission_from_session_roles(app: FastAPI) -> None:
 
 def test_session_roles_of_wrong_shape_grant_nothing() -> None:
     policy = Policy({"admin": {"x"}}, actions={"x"})
-    app, sessions = make_app()
+    _app, sessions = make_app()
     token, _ = sessions.create(user_id="u", data={"roles": "admin"})
     dep = session_subject(policy)
     guard = FastAPI()
@@ -887,7 +892,8 @@ def test_context_without_csrf_or_sessions() -> None:
 
     call(SecureASGIMiddleware(grab))
     ctx = seen[0]
-    assert ctx.session is None and ctx.user_id is None
+    assert ctx.session is None
+    assert ctx.user_id is None
     with pytest.raises(ConfigurationError, match="CSRF"):
         _ = ctx.csrf_token
     with pytest.raises(ConfigurationError, match="sessions"):
@@ -903,7 +909,8 @@ def test_insecure_session_cookie_is_mirrored_for_csrf() -> None:
     )
     cookie = call(middleware).cookies()[0]
     assert cookie.startswith("csrf=")  # no __Host- without Secure
-    assert "Secure" not in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie
+    assert "SameSite=Strict" in cookie
 
 
 def test_custom_headers_preset() -> None:
@@ -914,7 +921,7 @@ def test_custom_headers_preset() -> None:
 
 
 def test_repr_and_errors_do_not_leak_the_session(app: FastAPI) -> None:
-    session, _ = logged_in(app)
+    _session, _ = logged_in(app)
     seen: list[RequestContext] = []
 
     async def grab(scope: Any, receive: Any, send: Any) -> None:
