@@ -56,6 +56,7 @@ __all__ = [
     "ATTACK_NAMES",
     "JWTAttack",
     "JWTTarget",
+    "attack_names",
     "build_attack",
     "jwt_attack_tokens",
     "valid_token",
@@ -625,6 +626,13 @@ def _applies(name: str, target: JWTTarget) -> bool:
     return not (name == "hs_confusion:empty" and not target.symmetric)
 
 
+def attack_names(target: JWTTarget) -> tuple[str, ...]:
+    """Return the names of the attacks that apply to ``target``, in a stable order."""
+    if not isinstance(target, JWTTarget):
+        raise TypeError("target must be a JWTTarget")
+    return tuple(name for name in ATTACK_NAMES if _applies(name, target))
+
+
 def _context(
     target: JWTTarget, now: datetime | None, subject: str, claims: Mapping[str, Any] | None
 ) -> _Context:
@@ -699,6 +707,5 @@ def jwt_attack_tokens(
     """
     return [
         build_attack(name, target, now=now, subject=subject, claims=claims)
-        for name in ATTACK_NAMES
-        if _applies(name, target)
+        for name in attack_names(target)
     ]
