@@ -12,12 +12,14 @@ controls. All documents go through one browser session in batches.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from securekit import html as h
 from securekit.testing import ServiceMissingError, require_service
+from securekit.testing import browser as browser_module
 from securekit.testing.browser import BrowserResult, ScriptDetector, body_document
 from securekit.testing.corpora import xss_payloads
 
@@ -195,3 +197,75 @@ def test_outputs_produce_no_call_at_all(outputs: BrowserResult, controls: Browse
     assert controls.unattributed
     assert outputs.hits == ()
     assert outputs.unattributed == ()
+
+
+# -- the harness itself ---------------------------------------------------------------
+
+
+def test_find_chromium_reports_missing_binaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    with pytest.raises(ServiceMissingError):
+        browser_module.find_chromium()
+
+
+def test_detector_misuse_and_failed_start() -> None:
+    idle = ScriptDetector()
+    with pytest.raises(RuntimeError):
+        _ = idle.origin
+    broken = ScriptDetector(chromium="/bin/false", chromedriver="/bin/false")
+    with pytest.raises(ServiceMissingError):
+        broken.start()
+    with pytest.raises(RuntimeError):
+        _ = broken.origin  # everything was cleaned up
+    broken.close()
+
+
+def test_run_starts_on_demand_and_context_manager_closes() -> None:
+    try:
+        fresh = ScriptDetector(batch_size=2, settle_ms=50)
+        result = fresh.run(
+            {
+                "a": body_document("<script>__probe()</script>"),
+                "b": body_document("<b>quiet</b>"),
+                "c": body_document("<img src=x onerror=confirm(1)>"),
+            }
+        )
+    except ServiceMissingError as exc:
+        require_service("headless Chromium", str(exc))
+    with fresh:
+        fresh.start()  # already running: no second browser
+    assert result.executed == {"a", "c"}
+    # onerror may fire twice (natively and from the harness's dispatch).
+    assert {how for _, how in result.hits} == {"confirm", "probe"}
+    with pytest.raises(RuntimeError):
+        _ = fresh.origin
+
+
+def test_page_server_routes(detector: ScriptDetector) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(detector.origin + "/missing", timeout=5)
+    assert info.value.code == 404
+    for method in ("GET", "POST"):
+        request = urllib.request.Request(
+            detector.origin + "/__hit?how=test", data=b"x" if method == "POST" else None
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 204
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(
+            urllib.request.Request(detector.origin + "/elsewhere", data=b"x"), timeout=5
+        )
+    assert info.value.code == 404
+
+
+def test_batch_deadline(detector: ScriptDetector) -> None:
+    timeout, settle = detector.timeout, detector.settle_ms
+    detector.timeout, detector.settle_ms = 0.0, 10_000
+    try:
+        with pytest.raises(TimeoutError):
+            detector.run({"slow": body_document("x")})
+    finally:
+        detector.timeout, detector.settle_ms = timeout, settle
