@@ -172,10 +172,13 @@ class SecureWSGIMiddleware:
         """Handle one WSGI request."""
         core = self.core
         ctx: RequestContext | None = None
+        started = False
 
         def start_wrapper(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
         ) -> Callable[[bytes], object]:
+            nonlocal started
+            started = True
             if ctx is not None:
                 present = {name.lower() for name, _ in headers}
                 headers = [*headers, *core.response_headers(ctx, present)]
@@ -196,9 +199,7 @@ class SecureWSGIMiddleware:
                 self._check_csrf(ctx, environ)
             return self.app(environ, start_wrapper)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a safe response
-            # PEP 3333: start_response with exc_info replaces a response whose
-            # headers are not sent yet, and re-raises if they already were.
-            return self._problem(exc, ctx, start_response)
+            return self._problem(exc, ctx, start_response, replace=started)
 
     def _check_csrf(self, ctx: RequestContext, environ: Environ) -> None:
         headers: dict[str, str] = {}
@@ -255,11 +256,22 @@ class SecureWSGIMiddleware:
         return body[: self.core.max_form_bytes], complete
 
     def _problem(
-        self, exc: BaseException, ctx: RequestContext | None, start_response: StartResponse
+        self,
+        exc: BaseException,
+        ctx: RequestContext | None,
+        start_response: StartResponse,
+        *,
+        replace: bool,
     ) -> Iterator[bytes]:
         response = self.core.problem(exc, ctx)
         headers = self.core.problem_headers(response, ctx)
         headers.append(("Content-Length", str(len(response.content))))
         status = f"{response.status} {_STATUS_TEXT.get(response.status, 'Error')}"
-        start_response(status, headers, sys.exc_info())
+        if replace:
+            # PEP 3333: a second start_response call must pass exc_info; it
+            # replaces a response whose headers are not sent yet, and
+            # re-raises if they already were.
+            start_response(status, headers, sys.exc_info())
+        else:
+            start_response(status, headers)
         return iter([response.content])
