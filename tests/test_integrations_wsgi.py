@@ -187,7 +187,7 @@ def test_flask_init_app_and_misuse() -> None:
     with pytest.raises(ConfigurationError, match="already"):
         extension.init_app(app)
     with pytest.raises(TypeError):
-        extension.init_app("app")  # type: ignore[arg-type]
+        extension.init_app("app")
     with pytest.warns(InsecureConfigurationWarning) as record:
         SecureKit(Flask("y"), sessions=SessionManager(MemoryStore()), insecure_no_csrf=True)
     assert record[0].filename == __file__
@@ -235,7 +235,7 @@ def run(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         captured["status"], captured["headers"] = status, headers
-        return lambda data: None
+        return lambda _data: None
 
     body = b"".join(app(environ, start_response))
     return captured["status"], captured["headers"], body
@@ -244,7 +244,9 @@ def run(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
 def environ_for(
     method: str = "GET", *, headers: dict[str, str] | None = None, data: bytes = b"", **extra: Any
 ) -> dict[str, Any]:
-    env = EnvironBuilder(method=method, path="/", headers=headers, data=data, **extra).get_environ()
+    env = EnvironBuilder(
+        method=method, path="/", headers=list((headers or {}).items()), data=data, **extra
+    ).get_environ()
     return dict(env)
 
 
