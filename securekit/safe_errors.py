@@ -124,6 +124,17 @@ SENSITIVE_KEYS: Final = frozenset(
         "pepper",
         "salt",
         "recovery_code",
+        "backup_code",
+        "verification_code",
+        "auth_code",
+        "otp_code",
+        "mfa",
+        "totp",
+        "hotp",
+        "iban",
+        "account_number",
+        "routing_number",
+        "connection_string",
     }
 )
 #: Keys that are sensitive only as a whole name (fragments would over-match).
@@ -397,7 +408,12 @@ def _redact(
                 else _redact(item, extra, depth + 1, seen, scan=scan)
                 for key, item in value.items()
             }
-        items = [_redact(item, extra, depth + 1, seen, scan=scan) for item in value]
+        if len(value) == 2 and isinstance(value, list | tuple) and _sensitive_key(value[0], extra):
+            # A (name, value) pair, as in ASGI/WSGI header lists:
+            # [(b"cookie", b"sid=..."), ("Authorization", "...")].
+            items = [value[0], MASK]
+        else:
+            items = [_redact(item, extra, depth + 1, seen, scan=scan) for item in value]
         if isinstance(value, tuple):
             if hasattr(value, "_fields"):  # a namedtuple keeps its type
                 factory: Any = type(value)

@@ -157,6 +157,26 @@ def test_redact_keeps_shape_and_does_not_modify_input() -> None:
     assert result[3] == "int key"
 
 
+def test_redact_masks_header_pairs() -> None:
+    scope = {
+        "headers": [
+            (b"cookie", b"sid=abc"),
+            [b"authorization", b"Token t0"],
+            ("Accept", "text/html"),
+        ]
+    }
+    assert redact(scope) == {
+        "headers": [(b"cookie", MASK), [b"authorization", MASK], ("Accept", "text/html")]
+    }
+
+
+@pytest.mark.parametrize(
+    "key", ["mfa_code", "totpCode", "backup_code", "iban", "DB_CONNECTION_STRING"]
+)
+def test_redact_masks_second_factor_and_account_keys(key: str) -> None:
+    assert redact({key: "123456"}) == {key: MASK}
+
+
 def test_redact_handles_cycles_and_depth() -> None:
     loop: list[Any] = ["x"]
     loop.append(loop)
