@@ -74,18 +74,39 @@ class Session:
         user_id: the user the session belongs to.
         data: the session's JSON data (a fresh copy; save changes with
             :meth:`SessionManager.update`).
-        created_at: when the session (chain of rotations) started.
-        last_seen_at: when the session was last used.
-        idle_expires_at: when it expires without further use.
-        absolute_expires_at: when it expires however active it is.
+        created: when the session (chain of rotations) started, epoch seconds.
+        last_seen: when the session was last used, epoch seconds.
+        idle_timeout: the manager's idle timeout, seconds.
+        absolute_timeout: the manager's absolute timeout, seconds.
     """
 
     user_id: str
     data: dict[str, Any]
-    created_at: datetime
-    last_seen_at: datetime
-    idle_expires_at: datetime
-    absolute_expires_at: datetime
+    created: float
+    last_seen: float
+    idle_timeout: float
+    absolute_timeout: float
+
+    # Datetimes are computed on access: most requests never look at them.
+    @property
+    def created_at(self) -> datetime:
+        """When the session (chain of rotations) started."""
+        return datetime.fromtimestamp(self.created, UTC)
+
+    @property
+    def last_seen_at(self) -> datetime:
+        """When the session was last used."""
+        return datetime.fromtimestamp(self.last_seen, UTC)
+
+    @property
+    def idle_expires_at(self) -> datetime:
+        """When the session expires without further use."""
+        return datetime.fromtimestamp(self.last_seen + self.idle_timeout, UTC)
+
+    @property
+    def absolute_expires_at(self) -> datetime:
+        """When the session expires however active it is."""
+        return datetime.fromtimestamp(self.created + self.absolute_timeout, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,25 +121,27 @@ class _Record:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+_DECODE: Final = json.JSONDecoder().decode
+_NUMBER: Final = (int, float)
+
+
 def _decode_record(raw: bytes) -> _Record | None:
     """Parse a stored record; anything unexpected reads as no session."""
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
+        body = _DECODE(raw.decode("utf-8"))
+        version, user, data, created, seen = body["v"], body["u"], body["d"], body["c"], body["s"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        # ValueError covers UnicodeDecodeError and JSONDecodeError; TypeError a
+        # body that is not an object.
         return None
-    if not isinstance(body, dict) or body.get("v") != 1:
+    # Exact types: bool is not a timestamp, and no subclass can sneak in.
+    if version != 1 or type(user) is not str or type(data) is not dict:
         return None
-    user, data, created, seen = body.get("u"), body.get("d"), body.get("c"), body.get("s")
-    if not isinstance(user, str) or not isinstance(data, dict):
+    if type(created) not in _NUMBER or type(seen) not in _NUMBER:
         return None
-    stamps: list[float] = []
-    for stamp in (created, seen):
-        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
-            return None
-        if not math.isfinite(stamp):
-            return None
-        stamps.append(float(stamp))
-    return _Record(user, data, stamps[0], stamps[1])
+    if not (math.isfinite(created) and math.isfinite(seen)):
+        return None
+    return _Record(user, data, float(created), float(seen))
 
 
 def _hash(text: str) -> str:
@@ -216,7 +239,7 @@ class SessionManager:
         return user_id
 
     def _check_data(self, data: Mapping[str, Any] | None) -> dict[str, Any]:
-        if data is None:
+        if data is None or (isinstance(data, dict) and not data):
             return {}
         if not isinstance(data, Mapping):
             raise TypeError("session data must be a mapping with str keys")
@@ -241,17 +264,14 @@ class SessionManager:
         return max(end - now, 1.0)
 
     def _session(self, record: _Record) -> Session:
-        def at(stamp: float) -> datetime:
-            return datetime.fromtimestamp(stamp, UTC)
-
         # record.data is always freshly decoded JSON, never shared: no copy needed.
         return Session(
             user_id=record.user_id,
             data=record.data,
-            created_at=at(record.created),
-            last_seen_at=at(record.seen),
-            idle_expires_at=at(record.seen + self._idle),
-            absolute_expires_at=at(record.created + self._absolute),
+            created=record.created,
+            last_seen=record.seen,
+            idle_timeout=self._idle,
+            absolute_timeout=self._absolute,
         )
 
     def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
