@@ -598,3 +598,11 @@ def test_https_pins_the_address_and_verifies_the_name(tmp_path: Path) -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_ipv6_literal_with_port_and_empty_path() -> None:
+    guard = OutboundGuard(resolver=lambda _h, _p: ["93.184.216.34"])
+    checked = guard.check("https://[2606:4700::1]:443")
+    assert (checked.port, checked.target, checked.url) == (443, "/", "https://[2606:4700::1]/")
+    assert guard.check("http://public.test?x=1").target == "/?x=1"
+    assert repr(guard).startswith("OutboundGuard(schemes=['http', 'https']")
