@@ -18,6 +18,7 @@ from securekit.errors import (
     WeakPasswordError,
 )
 from securekit.headers import parse_csp_reports
+from securekit.integrations.flask import current_context
 from securekit.mfa import generate_totp_secret
 from securekit.uploads import CheckedUpload, download_headers, safe_join
 from securekit.validation import Username, validate_text
@@ -31,12 +32,13 @@ from .web import (
     current_user,
     decode_blob,
     encode_blob,
-    ensure_visitor_session,
+    log_in,
+    log_out,
     require_user,
     services,
-    start_session,
-    state,
+    session_data,
     subject_of,
+    update_session,
 )
 
 __all__ = ["bp"]
@@ -94,7 +96,6 @@ def home() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> str | BaseResponse | tuple[str, int]:
     """Create an account: username allowlist, NIST password policy, Argon2id."""
-    ensure_visitor_session()
     if request.method == "GET":
         return render_template("register.html", errors=[])
     svc = services()
@@ -123,7 +124,7 @@ def register() -> str | BaseResponse | tuple[str, int]:
             "register.html", errors=["That username is taken."], username=username
         ), 409
     log.info("registered user %d (%s)", user.id, user.role)
-    start_session(str(user.id), {"stage": STAGE_FULL})
+    log_in(user.id, STAGE_FULL)
     return _redirect("/")
 
 
@@ -142,7 +143,6 @@ def _password_advice(exc: WeakPasswordError) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | BaseResponse | tuple[str, int]:
     """Log in: throttled, enumeration-safe, upgrading old hashes."""
-    ensure_visitor_session()
     if request.method == "GET":
         return render_template("login.html", error=None)
     svc = services()
@@ -166,16 +166,16 @@ def login() -> str | BaseResponse | tuple[str, int]:
     if upgraded is not None:
         svc.db.set_password_hash(user.id, upgraded)
     if user.totp_secret is not None:
-        start_session(str(user.id), {"stage": STAGE_MFA})
+        log_in(user.id, STAGE_MFA)
         return _redirect("/login/totp")
-    start_session(str(user.id), {"stage": STAGE_FULL})
+    log_in(user.id, STAGE_FULL)
     return _redirect("/")
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
 def login_totp() -> str | BaseResponse | tuple[str, int]:
     """Second step for users with TOTP: a code from the app, or a recovery code."""
-    session = state().session
+    session = current_context().session
     if session is None or session.data.get("stage") != STAGE_MFA:
         return _redirect("/login")
     svc = services()
@@ -193,18 +193,14 @@ def login_totp() -> str | BaseResponse | tuple[str, int]:
     except MFAError as exc:
         log.info("totp failed for user %d: %s", user.id, exc.reason.value)
         return render_template("login_totp.html", error="That code did not work."), 401
-    start_session(str(user.id), {"stage": STAGE_FULL})
+    log_in(user.id, STAGE_FULL)
     return _redirect("/")
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
     """End the session server-side: the old cookie stops working everywhere."""
-    st = state()
-    if st.session_token is not None:
-        services().sessions.destroy(st.session_token)
-    st.session_token = st.session = st.user = None
-    st.set_cookie, st.clear_cookie = None, True
+    log_out()
     return _redirect("/")
 
 
@@ -327,19 +323,15 @@ def totp_enrol() -> str | BaseResponse | tuple[str, int]:
     """Enrol TOTP: show a new secret, confirm it with a first code, then recovery codes."""
     user = require_user()
     svc = services()
-    st = state()
     if user.totp_secret is not None:
         return render_template("totp.html", enrolled=True, secret=None, uri=None, error=None)
-    session_token = st.session_token or ""
-    pending = (st.session.data if st.session else {}).get("pending_totp")
+    pending = session_data().get("pending_totp")
     context = _PENDING_CONTEXT.format(user_id=user.id).encode()
     if not isinstance(pending, str):
         # The pending secret waits in the server-side session, encrypted.
         secret = generate_totp_secret()
         pending = encode_blob(svc.aead.encrypt(secret.encode(), context=context))
-        st.session = svc.sessions.update(
-            session_token, {"stage": STAGE_FULL, "pending_totp": pending}
-        )
+        update_session({"stage": STAGE_FULL, "pending_totp": pending})
     secret = svc.aead.decrypt(decode_blob(pending), context=context).decode("ascii")
     uri = svc.totp.provisioning_uri(secret, account=user.username)
     if request.method == "GET":
@@ -358,7 +350,7 @@ def totp_enrol() -> str | BaseResponse | tuple[str, int]:
     svc.db.set_totp_secret(
         user.id, svc.aead.encrypt(secret.encode(), context=totp_context(user.id))
     )
-    svc.sessions.update(session_token, {"stage": STAGE_FULL})
+    update_session({"stage": STAGE_FULL})
     codes = svc.recovery_codes.generate(str(user.id))
     return render_template("recovery_codes.html", codes=codes)
 
@@ -367,10 +359,8 @@ def totp_enrol() -> str | BaseResponse | tuple[str, int]:
 def logout_everywhere() -> BaseResponse:
     """Revoke every session of this user (after a suspected compromise)."""
     user = require_user()
-    st = state()
     services().sessions.destroy_all(str(user.id))
-    st.session_token = st.session = st.user = None
-    st.set_cookie, st.clear_cookie = None, True
+    log_out()
     return _redirect("/login")
 
 

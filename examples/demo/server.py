@@ -13,6 +13,7 @@ from securekit.errors import ConfigurationError
 from securekit.passwords import PasswordHasher
 
 from .app import create_app
+from .services import Clock
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "default_data_dir", "origins_for", "serve_app"]
 
@@ -57,6 +58,7 @@ def serve_app(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
 ) -> BaseWSGIServer:
     """Bind the demo's server (not yet serving); port 0 picks a free port.
 
@@ -72,7 +74,9 @@ def serve_app(
     # app for that origin and attach it.
     server = make_server(host, port, _placeholder, threaded=True)
     bound_port = server.server_port
-    server.app = create_app(data_dir, origins=origins_for(host, bound_port), hasher=hasher)
+    server.app = create_app(
+        data_dir, origins=origins_for(host, bound_port), hasher=hasher, clock=clock
+    )
     return server
 
 

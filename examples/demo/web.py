@@ -1,9 +1,11 @@
-"""Request plumbing shared by the HTML pages and the API.
+"""Request plumbing: securekit's Flask extension plus the demo's user lookup.
 
-Every request gets: a fresh CSP nonce and the security headers preset, the
-session looked up from its ``__Host-`` cookie (server-side; the cookie holds
-only a random token), CSRF verification for state-changing form posts, and
-a safe error page or problem+json body for anything that goes wrong.
+``securekit.integrations.flask.SecureKit`` does the per-request security
+work: a fresh CSP nonce and the security headers preset on every response,
+the server-side session read from its ``__Host-`` cookie, and CSRF checks
+(Fetch Metadata, Origin, a session-bound token) before any state-changing
+request reaches a view. This module adds what is specific to the demo: the
+logged-in user, the authorization subject, and HTML error pages.
 """
 
 from __future__ import annotations
@@ -12,77 +14,52 @@ import base64
 import json
 import logging
 import math
-import secrets
-from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from flask import Flask, Response, abort, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from securekit.authz import Subject
-from securekit.csrf import FORM_FIELD, SAFE_METHODS
-from securekit.errors import (
-    CSRFError,
-    PermissionDeniedError,
-    RateLimitedError,
-    SessionError,
-)
-from securekit.headers import RenderedHeaders
+from securekit.errors import CSRFError, PermissionDeniedError, RateLimitedError
+from securekit.integrations.flask import SecureKit, current_context
 from securekit.safe_errors import problem_response
-from securekit.sessions import Session
 
 from .db import User
 from .services import CSP_REPORT_PATH, Services
 
 __all__ = [
-    "STAGE_ANONYMOUS",
     "STAGE_FULL",
     "STAGE_MFA",
-    "RequestState",
     "client_ip",
-    "csrf_token",
     "current_user",
     "decode_blob",
     "encode_blob",
-    "ensure_visitor_session",
     "install",
+    "log_in",
+    "log_out",
     "problem",
     "require_user",
     "services",
-    "start_session",
-    "state",
+    "session_data",
     "subject_of",
+    "update_session",
 ]
 
-#: Session stages: a visitor, a password-verified user awaiting TOTP, a user.
-STAGE_ANONYMOUS: Final = "anonymous"
+#: Session stages: password verified and awaiting TOTP; fully logged in.
 STAGE_MFA: Final = "mfa"
 STAGE_FULL: Final = "full"
+#: Paths that skip the CSRF token check: the token endpoints take JSON
+#: credentials and answer with tokens in the body (nothing a cross-site
+#: request could use), and browsers post CSP reports without credentials.
+CSRF_EXEMPT: Final = ("/api/token", "/api/refresh", CSP_REPORT_PATH)
 _EXTENSION: Final = "securekit_demo"
 
 log = logging.getLogger("securekit.demo")
 
 
-@dataclass(slots=True, kw_only=True)
-class RequestState:
-    """What the request plumbing found out about this request."""
-
-    headers: RenderedHeaders
-    session_token: str | None = None
-    session: Session | None = None
-    user: User | None = None
-    set_cookie: str | None = None
-    clear_cookie: bool = False
-
-
 def services() -> Services:
     """The app's configured recipes."""
     return cast(Services, current_app.extensions[_EXTENSION])
-
-
-def state() -> RequestState:
-    """This request's state (set before every request)."""
-    return cast(RequestState, g.securekit_demo)
 
 
 def client_ip() -> str:
@@ -91,16 +68,32 @@ def client_ip() -> str:
     Behind a reverse proxy use ``securekit.ratelimit.TrustedProxies``: a
     client-supplied ``X-Forwarded-For`` must never be believed blindly.
     """
-    return request.remote_addr or "0.0.0.0"
+    return request.remote_addr or "unknown"
+
+
+def session_data() -> dict[str, Any]:
+    """The current session's data (empty for visitors)."""
+    session = current_context().session
+    return {} if session is None else dict(session.data)
 
 
 def current_user() -> User | None:
-    """The fully logged-in user, or None."""
-    return state().user
+    """The fully logged-in user (password and, if enrolled, TOTP), or None."""
+    if "demo_user" not in g:
+        session = current_context().session
+        user = None
+        if (
+            session is not None
+            and session.data.get("stage") == STAGE_FULL
+            and session.user_id.isdigit()
+        ):
+            user = services().db.user_by_id(int(session.user_id))
+        g.demo_user = user
+    return cast(User | None, g.demo_user)
 
 
 def require_user() -> User:
-    """The logged-in user; anonymous visitors get 401 (the error page links to login)."""
+    """The logged-in user; visitors get 401 (the error page links to the login)."""
     user = current_user()
     if user is None:
         abort(401)
@@ -108,44 +101,32 @@ def require_user() -> User:
 
 
 def subject_of(user: User | None) -> Subject | None:
-    """The authorization subject for ``user`` (None for anonymous: denied by default)."""
+    """The authorization subject for ``user`` (None for visitors: denied by default)."""
     if user is None:
         return None
     return services().authz.subject(str(user.id), roles=[user.role])
 
 
-def start_session(user_id: str, data: dict[str, Any]) -> None:
-    """Start a new session, replacing (and destroying) the current one.
+def log_in(user_id: int, stage: str) -> None:
+    """Start a session at ``stage`` under a new id (the extension rotates it).
 
     A new id at every privilege change (visitor -> password verified ->
     TOTP verified) defeats session fixation (OWASP Session Management
     Cheat Sheet, "Renew the Session ID After Any Privilege Level Change").
     """
-    st = state()
-    svc = services()
-    token: str | None = None
-    if st.session_token is not None:
-        try:
-            token, session = svc.sessions.rotate(st.session_token, user_id=user_id, data=data)
-        except SessionError:
-            token = None
-    if token is None:
-        token, session = svc.sessions.create(user_id=user_id, data=data)
-    st.session_token, st.session = token, session
-    st.set_cookie = svc.cookie.header(token)
-    st.clear_cookie = False
+    current_context().login(str(user_id), data={"stage": stage})
+    g.pop("demo_user", None)
 
 
-def ensure_visitor_session() -> None:
-    """Give an anonymous visitor a session so that its forms carry a CSRF token."""
-    if state().session_token is None:
-        start_session(f"visitor-{secrets.token_hex(8)}", {"stage": STAGE_ANONYMOUS})
+def update_session(data: dict[str, Any]) -> None:
+    """Replace the current session's data."""
+    current_context().update(data)
 
 
-def csrf_token() -> str:
-    """A fresh masked CSRF token bound to this session (empty without a session)."""
-    token = state().session_token
-    return "" if token is None else services().csrf.token(token)
+def log_out() -> None:
+    """End the session server-side and clear the cookie."""
+    current_context().logout()
+    g.demo_user = None
 
 
 def encode_blob(blob: bytes) -> str:
@@ -154,69 +135,48 @@ def encode_blob(blob: bytes) -> str:
 
 
 def decode_blob(text: str) -> bytes:
-    """The inverse of :func:`encode_blob` (only for values we wrote)."""
+    """The inverse of :func:`encode_blob` (only for values this app wrote)."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _before_request() -> None:
-    svc = services()
-    st = RequestState(headers=svc.headers.render())
-    g.securekit_demo = st
-    token = svc.cookie.read(request.headers.get("Cookie"))
-    if token is not None:
-        try:
-            session = svc.sessions.get(token)
-        except SessionError:
-            # Expired, revoked or forged: forget it, continue as a visitor.
-            st.clear_cookie = True
-        else:
-            st.session_token, st.session = token, session
-            if session.data.get("stage") == STAGE_FULL and session.user_id.isdigit():
-                st.user = svc.db.user_by_id(int(session.user_id))
-    if request.method.upper() in SAFE_METHODS or request.path.startswith("/api/"):
-        # The API authenticates with bearer tokens, which a browser never
-        # attaches on its own: cross-site requests cannot ride on them.
-        return
-    if request.path == CSP_REPORT_PATH:
-        return  # browsers post reports without credentials; nothing changes state
-    form_token = request.form.get(FORM_FIELD) if request.mimetype in _FORM_TYPES else None
-    svc.csrf.verify(
-        method=request.method,
-        headers=dict(request.headers.items()),
-        token=form_token,
-        session_id=st.session_token or "",
-    )
+_MESSAGES: Final = {
+    400: "The request could not be understood.",
+    401: "Please log in first.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here.",
+    405: "That method is not allowed here.",
+    409: "That conflicts with something that exists.",
+    413: "That request is too large.",
+    415: "That type of content is not accepted.",
+    422: "Some of the input was not valid.",
+    429: "Too many attempts. Wait a little and try again.",
+    503: "A service is unavailable. Try again shortly.",
+}
 
 
-_FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-
-
-def _after_request(response: Response) -> Response:
-    st: RequestState | None = g.get("securekit_demo")
-    if st is None:  # pragma: no cover - before_request always runs first
-        return response
-    for name, value in st.headers.headers.items():
-        # A response that set its own policy (a served upload) keeps it.
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
-    if st.set_cookie is not None:
-        response.headers.add("Set-Cookie", st.set_cookie)
-    elif st.clear_cookie:
-        response.headers.add("Set-Cookie", services().cookie.clear())
-    return response
-
-
-def _page_error(exc: BaseException) -> Response:
+def problem(exc: BaseException) -> Response:
+    """An RFC 9457 problem+json response for ``exc``, with this request's id."""
     if isinstance(exc, HTTPException):
         status = exc.code or 500
-        correlation_id = None
+        body = json.dumps({"type": "about:blank", "title": exc.name, "status": status})
+        return Response(body, status=status, mimetype="application/problem+json")
+    answer = problem_response(exc, correlation_id=current_context().correlation_id, logger=log)
+    return Response(answer.content, status=answer.status, headers=dict(answer.headers))
+
+
+def _error_page(exc: Exception) -> Response:
+    if request.path.startswith("/api/"):
+        return problem(exc)
+    correlation_id: str | None = None
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
     else:
-        # Logged in full server-side; the page shows only a status and an id.
-        problem = problem_response(exc, logger=log)
-        status = problem.status
-        correlation_id = problem.correlation_id
+        # Logged in full server-side (a 500 with its traceback); the page
+        # shows only the status and the correlation id.
+        answer = problem_response(exc, correlation_id=current_context().correlation_id, logger=log)
+        status, correlation_id = answer.status, answer.correlation_id
     if isinstance(exc, PermissionDeniedError) and status == 401:
-        status = 403  # logged in but without the role: forbidden, not "log in"
+        status = 403  # logged in without the role: forbidden, not "log in"
     message = _MESSAGES.get(status, "Something went wrong.")
     if isinstance(exc, CSRFError):
         message = "This form expired or came from another site. Reload the page and try again."
@@ -229,42 +189,26 @@ def _page_error(exc: BaseException) -> Response:
     return response
 
 
-_MESSAGES: Final = {
-    400: "The request could not be understood.",
-    401: "Please log in first.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing here.",
-    405: "That method is not allowed here.",
-    413: "That request is too large.",
-    429: "Too many attempts. Wait a little and try again.",
-    503: "A service is unavailable. Try again shortly.",
-}
-
-
-def problem(exc: BaseException) -> Response:
-    """An RFC 9457 problem+json response for ``exc`` (API errors)."""
-    if isinstance(exc, HTTPException):
-        status = exc.code or 500
-        body: dict[str, object] = {"type": "about:blank", "title": exc.name, "status": status}
-        return Response(json.dumps(body), status=status, mimetype="application/problem+json")
-    answer = problem_response(exc, logger=log)
-    response = Response(answer.content, status=answer.status)
-    response.headers.update(dict(answer.headers))
+def _no_store(response: Response) -> Response:
+    # Pages show private data (notes, the admin list): no cache may keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
-def _handle(exc: Exception) -> Response:
-    if request.path.startswith("/api/"):
-        return problem(exc)
-    return _page_error(exc)
-
-
 def install(app: Flask, svc: Services) -> None:
-    """Wire the request plumbing into ``app``."""
+    """Install securekit's Flask extension and the demo's plumbing on ``app``."""
     app.extensions[_EXTENSION] = svc
-    app.before_request(_before_request)
-    app.after_request(_after_request)
-    app.register_error_handler(Exception, _handle)
-    app.jinja_env.globals["csrf_token"] = csrf_token
+    SecureKit(
+        app,
+        headers=svc.headers,
+        sessions=svc.sessions,
+        session_cookie=svc.cookie,
+        csrf=svc.csrf,
+        csrf_exempt=CSRF_EXEMPT,
+        logger=log,
+    )
+    # The extension answers errors with problem+json; pages get an HTML page
+    # instead (same safety: a status, a constant message, a correlation id).
+    app.register_error_handler(Exception, _error_page)
+    app.after_request(_no_store)
     app.jinja_env.globals["current_user"] = current_user
-    app.jinja_env.globals["csp_nonce"] = lambda: state().headers.nonce
