@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import nh3
 
+from securekit.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from securekit.html import Policy
 
@@ -82,11 +84,16 @@ class BleachEngine:
     name = "bleach"
 
     def __init__(self, policy: Policy) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            import bleach.sanitizer  # noqa: PLC0415 - optional dependency
-            from bleach._vendor.html5lib.filters.base import Filter  # noqa: PLC0415
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", FutureWarning)
+                import bleach.sanitizer  # noqa: PLC0415 - optional dependency
+                from bleach._vendor.html5lib.filters.base import Filter  # noqa: PLC0415
+        except ImportError:
+            raise ConfigurationError(
+                'engine="bleach" needs the bleach extra: pip install "securekit[bleach]"'
+            ) from None
 
         rel = policy.link_rel
         https_only = policy.https_images_only

@@ -132,3 +132,15 @@ def test_second_pass_statistics_over_the_corpus(engine_name: str, policy: h.Poli
         payload = next(p for p in PAYLOADS if p.id == payload_id)
         once = h.sanitize(payload.payload, policy=policy, engine=engine_name)  # type: ignore[arg-type]
         assert h.sanitize(once, policy=policy, engine=engine_name) == once  # type: ignore[arg-type]
+
+
+def test_missing_bleach_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from securekit._html_engines import BleachEngine
+    from securekit.errors import ConfigurationError
+
+    monkeypatch.setitem(sys.modules, "bleach", None)
+    monkeypatch.setitem(sys.modules, "bleach.sanitizer", None)
+    with pytest.raises(ConfigurationError, match="securekit\\[bleach\\]"):
+        BleachEngine(h.Policy(tags={"b"}))
