@@ -87,10 +87,14 @@ class ProviderHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
         entry = self.server.codes.pop(form.get("code", ""), None)
+        try:
+            challenge = pkce_challenge(form.get("code_verifier", ""))
+        except InvalidTokenError:
+            challenge = ""
         if (
             entry is None
             or form.get("grant_type") != "authorization_code"
-            or pkce_challenge(form.get("code_verifier", "x" * 43)) != entry[0]
+            or not secrets.compare_digest(challenge, entry[0])
             or form.get("redirect_uri") != entry[2]
         ):
             self._json(400, {"error": "invalid_grant"})

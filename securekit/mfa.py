@@ -2,7 +2,8 @@
 
 :class:`TOTP` verifies authenticator-app codes with a +/-1 step window,
 constant-time comparison, a per-account failure counter in the shared store,
-and refuses a time step that was already used (RFC 6238 section 5.2).
+and refuses a time step that was already used, or any step older than the
+last accepted one (RFC 6238 section 5.2).
 :class:`RecoveryCodes` issues single-use backup codes that are shown once
 and stored only as hashes.
 
@@ -93,6 +94,7 @@ _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RECOVERY_SYMBOLS: Final = 20
 _RECOVERY_GROUP: Final = 5
 _USED: Final = b"used"
+_CAS_ATTEMPTS: Final = 8
 
 _HASHES: Final[dict[str, type[hashes.SHA1 | hashes.SHA256 | hashes.SHA512]]] = {
     "SHA1": hashes.SHA1,
@@ -296,6 +298,19 @@ class TOTP:
         key = _decode_secret(secret)
         return self._hotp(key).generate(self._step(now)).decode("ascii")
 
+    def _advance_last_step(self, key: str, step: int, ttl: float) -> None:
+        for _ in range(_CAS_ATTEMPTS):
+            current = self._store.get(key)
+            if current is not None:
+                last = _parse_step(current)
+                # A corrupted record counts as "everything used": fail closed.
+                if last is None or last >= step:
+                    raise MFAError(MFAReason.REPLAYED)
+            if self._store.compare_and_set(key, current, str(step).encode("ascii"), ttl=ttl):
+                return
+        # Lost the race repeatedly: another verification for this user won.
+        raise MFAError(MFAReason.REPLAYED)
+
     def verify(
         self,
         code: str,
@@ -360,9 +375,19 @@ class TOTP:
         ttl = float(self._period * (2 * self._window + 2))
         if not self._store.add(f"{self._ns}:used:{user_key}:{matched}", b"1", ttl=ttl):
             raise MFAError(MFAReason.REPLAYED)
+        # Also refuse a code older than the last accepted one: once a step
+        # was accepted, earlier (possibly observed) codes are dead too.
+        self._advance_last_step(f"{self._ns}:last:{user_key}", matched, ttl)
         self._store.delete(failures_key)
         if self._throttle is not None and ip is not None:
             self._throttle.success(username=f"totp:{user}", ip=ip)
+
+
+def _parse_step(raw: bytes) -> int | None:
+    text = raw.decode("ascii", "replace")
+    if not text.isdigit() or len(text) > 20:
+        return None
+    return int(text)
 
 
 def _normalize_recovery(code: str) -> str | None:

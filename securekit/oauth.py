@@ -83,14 +83,13 @@ def pkce_challenge(verifier: str) -> str:
 
     Raises:
         TypeError: ``verifier`` is not a str.
-        ConfigurationError: ``verifier`` is not 43 to 128 unreserved characters.
+        InvalidTokenError: ``MALFORMED`` when ``verifier`` is not 43 to 128
+            unreserved characters (a provider receives it from the network).
     """
     if not isinstance(verifier, str):
         raise TypeError("verifier must be a str")
     if not _VERIFIER_RE.fullmatch(verifier):
-        raise ConfigurationError(
-            "a PKCE verifier is 43 to 128 unreserved characters (RFC 7636 section 4.1)"
-        )
+        raise InvalidTokenError(TokenReason.MALFORMED)
     return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
@@ -284,6 +283,8 @@ class AuthorizationCodeFlow:
             hybrid) is refused.
         pending_lifetime: how long a started login stays valid.
         id_token_max_age: how old an ID token may be when checked.
+        trusted_audiences: other audiences an ID token may also name
+            (default none: a token for several parties is refused).
         clock: the time source.
 
     Raises:
@@ -293,6 +294,7 @@ class AuthorizationCodeFlow:
     """
 
     __slots__ = (
+        "_audiences",
         "_auth_endpoint",
         "_client_id",
         "_clock",
@@ -318,6 +320,7 @@ class AuthorizationCodeFlow:
         response_type: str = "code",
         pending_lifetime: timedelta = DEFAULT_PENDING_LIFETIME,
         id_token_max_age: timedelta = DEFAULT_ID_TOKEN_MAX_AGE,
+        trusted_audiences: Collection[str] = (),
         clock: Clock = system_clock,
     ) -> None:
         if response_type != "code":
@@ -360,6 +363,11 @@ class AuthorizationCodeFlow:
                 raise ConfigurationError(f"{name} must be between 30 seconds and 1 hour")
         self._pending_lifetime = pending_lifetime
         self._id_max_age = id_token_max_age
+        if isinstance(trusted_audiences, str) or not isinstance(trusted_audiences, Collection):
+            raise TypeError("trusted_audiences must be a collection of str")
+        if not all(isinstance(a, str) and a for a in trusted_audiences):
+            raise ConfigurationError("trusted_audiences must be non-empty strings")
+        self._audiences = frozenset(trusted_audiences) | {client_id}
         if not callable(clock):
             raise TypeError("clock must be a callable returning an aware datetime")
         self._clock = clock
@@ -526,6 +534,9 @@ class AuthorizationCodeFlow:
             raise InvalidTokenError(TokenReason.WRONG_AUDIENCE)
         if len(claims.audience) > 1 and azp is None:
             raise InvalidTokenError(TokenReason.MISSING_CLAIM)
+        # Step 3: reject "additional audiences not trusted by the Client".
+        if not self._audiences.issuperset(claims.audience):
+            raise InvalidTokenError(TokenReason.WRONG_AUDIENCE)
         # Step 10: the token comes straight from the token endpoint.
         if current - claims.issued_at > self._id_max_age:
             raise InvalidTokenError(TokenReason.EXPIRED)

@@ -94,6 +94,54 @@ def test_code_accepted_once_then_refused_as_replay(store: Store) -> None:
     totp.verify(totp.code(other, now=T0), secret=other, user="bob", now=T0)
 
 
+def test_older_code_refused_after_newer_one(store: Store) -> None:
+    totp = TOTP(store, issuer="Example")
+    secret = generate_totp_secret()
+    newer = totp.code(secret, now=T0 + STEP)
+    older = totp.code(secret, now=T0)
+    totp.verify(newer, secret=secret, user="alice", now=T0)
+    with pytest.raises(MFAError) as info:
+        totp.verify(older, secret=secret, user="alice", now=T0)
+    assert info.value.reason is MFAReason.REPLAYED
+    # The next step is still fine.
+    totp.verify(totp.code(secret, now=T0 + 2 * STEP), secret=secret, user="alice", now=T0 + STEP)
+
+
+def test_corrupted_last_step_fails_closed() -> None:
+    store = MemoryStore()
+    totp = TOTP(store, issuer="Example", namespace="t")
+    secret = generate_totp_secret()
+    totp.verify(totp.code(secret, now=T0), secret=secret, user="alice", now=T0)
+    (key,) = [k for k in ("t:last:" + h for h in _user_hashes("alice")) if store.get(k) is not None]
+    store.set(key, b"garbage")
+    with pytest.raises(MFAError) as info:
+        totp.verify(
+            totp.code(secret, now=T0 + 2 * STEP), secret=secret, user="alice", now=T0 + 2 * STEP
+        )
+    assert info.value.reason is MFAReason.REPLAYED
+
+
+def _user_hashes(user: str) -> list[str]:
+    import hashlib
+
+    return [hashlib.sha256(b"totp\x00" + user.encode()).hexdigest()[:32]]
+
+
+class LosingStore(MemoryStore):
+    def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        return False
+
+
+def test_lost_races_fail_closed() -> None:
+    totp = TOTP(LosingStore(), issuer="Example")
+    secret = generate_totp_secret()
+    with pytest.raises(MFAError) as info:
+        totp.verify(totp.code(secret, now=T0), secret=secret, user="alice", now=T0)
+    assert info.value.reason is MFAReason.REPLAYED
+
+
 def test_concurrent_replay_succeeds_once(store: Store) -> None:
     totp = TOTP(store, issuer="Example")
     secret = generate_totp_secret()

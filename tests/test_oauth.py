@@ -93,8 +93,10 @@ def test_pkce_verifier_is_random_and_valid() -> None:
     "bad", ["", "a" * 42, "a" * 129, "a" * 42 + "!", "a" * 42 + "é", "a" * 42 + " "]
 )
 def test_pkce_challenge_refuses_bad_verifiers(bad: str) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(InvalidTokenError) as info:
         pkce_challenge(bad)
+    assert info.value.reason is TokenReason.MALFORMED
+    assert_no_leak(info.value, bad) if bad else None
 
 
 def test_pkce_challenge_type() -> None:
@@ -394,8 +396,15 @@ def test_id_token_checks() -> None:
     assert id_reason(id_token(nonce=n, typ="at+jwt"), pending) is TokenReason.WRONG_TYPE
     assert id_reason(id_token(nonce=n, omit=("sub",)), pending) is TokenReason.MISSING_CLAIM
     assert id_reason(id_token(nonce=n, jti=5), pending) is TokenReason.BAD_CLAIM
-    # Multiple audiences are fine with the right azp.
-    flow.verify_id_token(id_token(nonce=n, aud=[CLIENT, "other"], azp=CLIENT), pending=pending)
+    # An extra audience the client does not trust is refused, even with azp.
+    both = id_token(nonce=n, aud=[CLIENT, "other"], azp=CLIENT)
+    assert id_reason(both, pending) is TokenReason.WRONG_AUDIENCE
+    trusting = make_flow(trusted_audiences=["other"])
+    trusting.verify_id_token(both, pending=pending)
+    with pytest.raises(ConfigurationError):
+        make_flow(trusted_audiences=[""])
+    with pytest.raises(TypeError):
+        make_flow(trusted_audiences="other")
 
 
 def test_access_token_is_not_an_id_token() -> None:
