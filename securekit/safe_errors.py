@@ -334,7 +334,12 @@ def redact_text(text: str) -> str:
 
     Returns:
         The text with each secret replaced by ``[REDACTED]``.
+
+    Raises:
+        TypeError: ``text`` is not a ``str``.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
     folded = text.lower()
     for rule in _RULES:
         haystack = folded if rule.fold else text

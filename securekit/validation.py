@@ -179,9 +179,12 @@ def normalize_text(value: object, *, max_length: int, multiline: bool = False) -
         The normalized text.
 
     Raises:
+        ConfigurationError: ``max_length`` is not a positive int.
         InputValidationError: wrong type (``WRONG_TYPE``), too long
             (``TOO_LONG``) or a forbidden character (``FORBIDDEN_CHARACTER``).
     """
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ConfigurationError("max_length must be a positive int")
     text = _require_str(value)
     if len(text) > max_length:
         raise _fail(InputReason.TOO_LONG)
@@ -223,8 +226,11 @@ def validate_text(
         The normalized text.
 
     Raises:
+        ConfigurationError: a length limit is out of range.
         InputValidationError: see :func:`normalize_text`; also ``TOO_SHORT``.
     """
+    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
+        raise ConfigurationError("min_length must be a non-negative int")
     text = normalize_text(value, max_length=max_length, multiline=multiline)
     _check_min_length(text, min_length)
     return text

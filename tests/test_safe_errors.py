@@ -313,6 +313,12 @@ def test_redact_text_is_linear_on_hostile_input(text: str) -> None:
     assert time.perf_counter() - start < 15.0
 
 
+@pytest.mark.parametrize("value", [None, 1, b"token=abc", ["x"]])
+def test_redact_text_wrong_type(value: Any) -> None:
+    with pytest.raises(TypeError):
+        redact_text(value)
+
+
 def test_luhn() -> None:
     assert se._luhn("79927398713")
     assert not se._luhn("79927398710")

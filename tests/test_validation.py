@@ -575,6 +575,14 @@ def test_choice_misconfiguration(choices: Any) -> None:
         v.validate_choice("asc", choices=choices)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{"max_length": 0}, {"max_length": True}, {"max_length": 2.5}, {"min_length": -1}]
+)
+def test_text_misconfiguration(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        v.validate_text("abc", **kwargs)
+
+
 def test_range_misconfiguration() -> None:
     with pytest.raises(ConfigurationError):
         v.validate_int(1, min_value=5, max_value=1)
