@@ -17,17 +17,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import bcrypt
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from examples.demo.testclient import STRONG, Client, Demo, running_demo
+from securekit.errors import InvalidTokenError
 from securekit.headers import audit_headers
 from securekit.testing import FixedClock
 from securekit.testing import strategies as attack
 from securekit.testing.jwt_attacks import JWTTarget, jwt_attack_tokens
 from securekit.testing.payloads import xss
-from tests._leak import assert_no_leak
 
 pytestmark = pytest.mark.network
 
@@ -58,11 +59,15 @@ def png(width: int = 2, height: int = 2) -> bytes:
     """A genuine grey PNG."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     pixels = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def db_rows(demo: Demo, query: str) -> list[tuple[object, ...]]:
@@ -113,14 +118,12 @@ def test_session_cookie_attributes(alice: Client) -> None:
     ("password", "advice"),
     [
         ("short", "at least 15"),
-        ("password1234567890", "too common"),
+        ("aaaaaaaaaaaaaaaa", "too repetitive"),
         ("carol-my-own-name-is-here", "username"),
         ("securekit securekit demo", "site&#39;s name"),
     ],
 )
-def test_registration_applies_the_password_policy(
-    demo: Demo, password: str, advice: str
-) -> None:
+def test_registration_applies_the_password_policy(demo: Demo, password: str, advice: str) -> None:
     client = demo.client()
     answer = client.register("carol", password)
     assert answer.status_code == 422
@@ -315,8 +318,7 @@ def test_a_moved_ciphertext_does_not_decrypt(demo: Demo, alice: Client, bob: Cli
     with sqlite3.connect(demo.services.data_dir / "demo.db") as db:
         # An attacker with database access moves Alice's ciphertext into Bob's row.
         db.execute(
-            "UPDATE notes SET body = (SELECT body FROM notes WHERE owner_id = 1)"
-            " WHERE owner_id = 2"
+            "UPDATE notes SET body = (SELECT body FROM notes WHERE owner_id = 1) WHERE owner_id = 2"
         )
     page = bob.get("/notes").text
     assert "alice&#39;s note" not in page
@@ -501,18 +503,20 @@ def test_api_login_failures_are_indistinguishable(demo: Demo, alice: Client) -> 
     for answer in (wrong, unknown):
         body = answer.json()
         body.pop("correlation_id")
-        assert body == {
-            k: v for k, v in unknown.json().items() if k != "correlation_id"
-        }
-    assert_no_leak(wrong.text, "wrong password!", "alice")
+        assert body == {k: v for k, v in unknown.json().items() if k != "correlation_id"}
+    assert "wrong password!" not in wrong.text
+    assert "alice" not in wrong.text
 
 
 def test_api_rejects_bad_bodies(demo: Demo, alice: Client) -> None:
     api = demo.client()
-    assert api.post("/api/token", content=b"username=alice").status_code == 400
+    form = api.post("/api/token", content=b"username=alice")
+    assert form.status_code == 415
+    assert form.headers["Content-Type"].startswith("application/problem+json")
     assert (
         api.post(
-            "/api/token", content=b'{"username": "a", "username": "b", "password": "x"}',
+            "/api/token",
+            content=b'{"username": "a", "username": "b", "password": "x"}',
             headers={"Content-Type": "application/json"},
         ).status_code
         == 400
@@ -536,13 +540,28 @@ def test_api_needs_a_valid_bearer_token(demo: Demo, alice: Client) -> None:
 def test_api_rejects_every_jwt_attack(demo: Demo, alice: Client) -> None:
     from examples.demo.services import API_AUDIENCE, ISSUER
 
-    target = JWTTarget.from_keyring(demo.services.keys.signing, issuer=ISSUER, audience=API_AUDIENCE)
+    target = JWTTarget.from_keyring(
+        demo.services.keys.signing, issuer=ISSUER, audience=API_AUDIENCE
+    )
     api = demo.client()
     attacks = jwt_attack_tokens(target, now=demo.clock(), subject="1")
     assert attacks
+    sent = 0
     for attack_token in attacks:
-        answer = api.get("/api/notes", headers={"Authorization": f"Bearer {attack_token.token}"})
-        assert answer.status_code == 401, attack_token.name
+        try:
+            answer = api.get(
+                "/api/notes", headers={"Authorization": f"Bearer {attack_token.token}"}
+            )
+        except httpx.LocalProtocolError:
+            # Not a legal header value (empty, control characters): no client
+            # can send it; the verifier must still refuse it.
+            with pytest.raises(InvalidTokenError):
+                demo.services.jwt_verifier.verify(attack_token.token)
+            continue
+        sent += 1
+        # 431: the server refuses an oversized header line before the app runs.
+        assert answer.status_code in {401, 431}, attack_token.name
+    assert sent > len(attacks) // 2
 
 
 def test_api_with_totp_needs_the_code(demo: Demo, alice: Client) -> None:
@@ -568,7 +587,9 @@ def test_csp_reports_are_collected(demo: Demo) -> None:
     assert answer.status_code == 204
     (seen,) = demo.services.csp_reports.snapshot()
     assert seen.effective_directive == "script-src-elem"
-    junk = client.post("/csp-report", content=b"{", headers={"Content-Type": "application/csp-report"})
+    junk = client.post(
+        "/csp-report", content=b"{", headers={"Content-Type": "application/csp-report"}
+    )
     assert junk.status_code == 400
 
 
@@ -581,7 +602,8 @@ def test_an_internal_error_leaks_nothing(
     monkeypatch.setattr(demo.services.db, "comments", broken)
     page = demo.client().get("/")
     assert page.status_code == 500
-    assert_no_leak(page.text, "hunter2-SECRET", "RuntimeError", "Traceback")
+    for secret in ("hunter2-SECRET", "RuntimeError", "Traceback"):
+        assert secret not in page.text
     assert re.search(r"Reference: <code>[A-Za-z0-9._-]+</code>", page.text)
     assert page.headers["Content-Security-Policy"].startswith("script-src")
 
@@ -626,9 +648,6 @@ def test_login_junk_gets_the_generic_answer(demo: Demo, username: str, password:
 
 @_SETTINGS
 @given(name=attack.hostile_filenames())
-def test_hostile_avatar_names_are_rejected(demo: Demo, name: str) -> None:
-    client = demo.client()
-    client.register("h" + str(abs(hash(name)))[:10]) if "__Host-demo" not in client.cookies else None
-    status = upload(client, png(), name, "image/png")
-    assert status in {400, 401}
+def test_hostile_avatar_names_are_rejected(demo: Demo, alice: Client, name: str) -> None:
+    assert upload(alice, png(), name, "image/png") == 400
     assert list(demo.services.avatars_dir.iterdir()) == []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Final
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from securekit.errors import InputReason, InputValidationError, InvalidTokenError, TokenReason
 from securekit.jwt import TokenPair
@@ -37,7 +37,7 @@ _MAX_FIELD: Final = 1024
 
 def _body() -> dict[str, Any]:
     if request.mimetype != "application/json":
-        raise InputValidationError(InputReason.BAD_FORMAT)
+        abort(415)
     data = load_json(request.get_data(cache=False), max_bytes=_MAX_BODY, max_depth=4)
     if not isinstance(data, dict):
         raise InputValidationError(InputReason.WRONG_TYPE)
