@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from securekit._clock import Clock, resolve, system_clock
+from securekit._clock import Clock, aware, resolve, system_clock
 from securekit.errors import ConfigurationError, InvalidTokenError, TokenReason
 from securekit.jwt import Claims, JWTVerifier, RemoteJWKS
 from securekit.keys import KeyRing
@@ -187,6 +187,12 @@ class PendingAuthorization:
     code_verifier: str = field(repr=False)
     redirect_uri: str
     created_at: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("state", "nonce", "code_verifier", "redirect_uri"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"PendingAuthorization.{name} must be a str")
+        aware(self.created_at, name="created_at")
 
     def to_dict(self) -> dict[str, str | float]:
         """A JSON-ready form for the session store."""

@@ -302,6 +302,25 @@ def test_callback_other_checks() -> None:
     assert reason_of(flow, ok, pending) is TokenReason.EXPIRED
 
 
+def test_pending_misuse() -> None:
+    with pytest.raises(TypeError):
+        PendingAuthorization(
+            state=1,  # type: ignore[arg-type]
+            nonce="n",
+            code_verifier="v",
+            redirect_uri=REDIRECT,
+            created_at=NOW,
+        )
+    with pytest.raises(TypeError):
+        PendingAuthorization(
+            state="s",
+            nonce="n",
+            code_verifier="v",
+            redirect_uri=REDIRECT,
+            created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
+        )
+
+
 def test_callback_misuse() -> None:
     flow = make_flow()
     pending = flow.start().pending
