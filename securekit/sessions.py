@@ -19,6 +19,7 @@ import json
 import math
 import re
 import secrets
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -225,6 +226,8 @@ class SessionManager:
         return f"{self._ns}:user:{_hash(user_id)}"
 
     def _now(self, now: datetime | None) -> float:
+        if now is None and self._clock is system_clock:
+            return time.time()  # the same instant, without building a datetime
         return resolve(now, self._clock).timestamp()
 
     def _check_user(self, user_id: str) -> str:

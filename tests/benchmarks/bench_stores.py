@@ -64,6 +64,9 @@ class RawRedisSessions:
         raw = self.r.get(key)
         assert raw is not None
         record: dict[str, Any] = json.loads(raw)
+        now = time.time()
+        assert now < record["c"] + ABSOLUTE
+        assert now < record["s"] + IDLE
         return record
 
     def rotate(self, token: str) -> str:
@@ -133,7 +136,13 @@ class RawSQLiteSessions:
         row = self.db.execute(
             "SELECT value, expires FROM kv WHERE ns = 0 AND key = ?", (key,)
         ).fetchone()
+        now = time.time()
+        assert row is not None
+        assert row[1] > now
         record: dict[str, Any] = json.loads(row[0])
+        # The two timeouts every hand-written session store must check too.
+        assert now < record["c"] + ABSOLUTE
+        assert now < record["s"] + IDLE
         return record
 
     def rotate(self, token: str) -> str:
