@@ -66,4 +66,4 @@ def __getattr__(name: str) -> Any:  # pragma: no cover
 
 
 def __dir__() -> list[str]:  # pragma: no cover
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *__all__})

@@ -68,6 +68,22 @@ _SCHEME_RE: Final = re.compile(r"^([a-z][a-z0-9+.-]*):")
 _URL_NOISE_RE: Final = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 _STYLE_RE: Final = re.compile(r"expression\s*\(|javascript:|behavior\s*:|-moz-binding|@import")
 
+#: Elements whose content HTML5 parses differently from ``html.parser`` (raw
+#: text, foreign content, templates): the root of mutation XSS. Their mere
+#: presence is reported by the textual pass.
+_MUTATION_TAGS: Final = frozenset(
+    {
+        "style", "textarea", "xmp", "title", "noembed", "noframes", "noscript", "plaintext",
+        "listing", "svg", "math", "template", "select", "option", "iframe", "object",
+    }
+)  # fmt: skip
+#: Anything that looks like a tag to *some* parser: ``<`` then optional
+#: slashes/spaces then a letter (the name stops at space, slash, ``>``, NUL).
+_TAG_RE: Final = re.compile(r"<[\s/]*([a-zA-Z][^\s/>\x00]*)([^>]*)(>|$)")
+_HANDLER_RE: Final = re.compile(r"(?:^|[\s/\"'\x00])on[a-z]+\s*=", re.IGNORECASE)
+_QUOTED_RE: Final = re.compile(r"\"[^\"<]*\"|'[^'<]*'")
+_DANGEROUS_URL_RE: Final = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
+
 
 class _StaticScanner(html.parser.HTMLParser):
     def __init__(self) -> None:
@@ -126,7 +142,33 @@ def static_script_risks(html_text: str) -> list[str]:
     scanner = _StaticScanner()
     scanner.feed(html_text)
     scanner.close()
-    return scanner.risks
+    return scanner.risks + _textual_risks(html_text)
+
+
+def _textual_risks(html_text: str) -> list[str]:
+    """A parser-independent pass over every tag-like run of the raw text.
+
+    ``html.parser`` disagrees with browsers inside comments, raw-text
+    elements and unclosed tags, so every ``<name ...>`` run anywhere in the
+    text (inside comments and attribute values too) is read again on its own.
+    """
+    risks: list[str] = []
+    if "\x00" in html_text:
+        risks.append("NUL character in markup (browsers drop or replace it)")
+    if re.search(r"<[!?]", html_text) and html_text.count("<") > 1:
+        risks.append("a comment, CDATA or processing instruction next to other markup")
+    for match in _TAG_RE.finditer(html_text):
+        name = match.group(1).lower()
+        # Quoted values are data to a browser unless they hold a raw "<" (then
+        # the run is cut at the first ">" and the quote stays open).
+        rest = _QUOTED_RE.sub(" ", _URL_NOISE_RE.sub(" ", match.group(2)))
+        if name in _RISKY_TAGS or name in _MUTATION_TAGS:
+            risks.append(f"<{name}> (textual pass)")
+        if _HANDLER_RE.search(rest):
+            risks.append(f"<{name}> carries an on* handler (textual pass)")
+        if _DANGEROUS_URL_RE.search(_URL_NOISE_RE.sub("", match.group(2))):
+            risks.append(f"<{name}> carries a script URL (textual pass)")
+    return risks
 
 
 _shared_lock = threading.Lock()
