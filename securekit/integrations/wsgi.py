@@ -56,7 +56,7 @@ from securekit.integrations._common import (
 )
 from securekit.sessions import SessionCookie, SessionManager
 
-__all__ = ["CSP_NONCE_ENVIRON", "CSRF_TOKEN_ENVIRON", "CONTEXT_ENVIRON", "SecureWSGIMiddleware"]
+__all__ = ["CONTEXT_ENVIRON", "CSP_NONCE_ENVIRON", "CSRF_TOKEN_ENVIRON", "SecureWSGIMiddleware"]
 
 #: ``environ`` keys set on every request.
 CONTEXT_ENVIRON: Final = CONTEXT_KEY
