@@ -672,6 +672,16 @@ def _retry_after(exc: RateLimitedError) -> str:
     return str(min(max(math.ceil(seconds), 1), _MAX_RETRY_AFTER))
 
 
+def _reason_code(exc: BaseException) -> str:
+    # Reason enums are StrEnums from securekit.errors; anything else (a
+    # hand-made error with a free-form reason) is not echoed.
+    reason = getattr(exc, "reason", None)
+    value = getattr(reason, "value", None)
+    if isinstance(value, str) and value.isidentifier() and len(value) <= 64:
+        return value
+    return "invalid"
+
+
 def _classify(exc: BaseException) -> tuple[int, str, dict[str, object], dict[str, str]]:
     """Map an exception to (status, detail, extra body members, extra headers)."""
     if isinstance(exc, InvalidTokenError | SessionError | MFAError) or (
@@ -690,12 +700,12 @@ def _classify(exc: BaseException) -> tuple[int, str, dict[str, object], dict[str
         return 429, RateLimitedError.public_message, {}, {"Retry-After": _retry_after(exc)}
     if isinstance(exc, InputValidationError):
         status = 400 if exc.reason in _MALFORMED_INPUT else 422
-        members: dict[str, object] = {"reason": str(exc.reason.value)}
+        members: dict[str, object] = {"reason": _reason_code(exc)}
         if isinstance(exc.field, str) and exc.field.isidentifier():
             members["field"] = exc.field
         return status, InputValidationError.public_message, members, {}
     if isinstance(exc, WeakPasswordError):
-        return 422, WeakPasswordError.public_message, {"reason": str(exc.reason.value)}, {}
+        return 422, WeakPasswordError.public_message, {"reason": _reason_code(exc)}, {}
     if isinstance(exc, UploadRejectedError):
         if exc.reason in _UPLOAD_TOO_LARGE:
             return 413, UploadRejectedError.public_message, {}, {}
@@ -756,7 +766,10 @@ def problem_response(
     if not (isinstance(correlation_id, str) and _CORRELATION_RE.fullmatch(correlation_id)):
         correlation_id = new_correlation_id()
     log = logger if logger is not None else _LOGGER
-    status, detail, members, extra_headers = _classify(exc)
+    try:
+        status, detail, members, extra_headers = _classify(exc)
+    except Exception:  # noqa: BLE001 - an odd exception object must not break error handling
+        status, detail, members, extra_headers = 500, _INTERNAL_DETAIL, {}, {}
     body: dict[str, object] = {
         # RFC 9457 section 4.2.1: "about:blank" means the status code says it
         # all, and then the title is the status phrase.
@@ -767,7 +780,6 @@ def problem_response(
         **members,
         "correlation_id": correlation_id,
     }
-    reason = getattr(exc, "reason", None)
     if status >= 500 and not isinstance(exc, UnavailableError):
         log.error(
             "unhandled %s [correlation_id=%s]",
@@ -783,7 +795,7 @@ def problem_response(
         log.info(
             "request refused: %s reason=%s status=%d [correlation_id=%s]",
             type(exc).__name__,
-            getattr(reason, "value", None),
+            _reason_code(exc),
             status,
             correlation_id,
         )

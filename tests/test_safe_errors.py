@@ -740,6 +740,21 @@ def test_problem_response_is_immutable() -> None:
         response.body["detail"] = "y"  # type: ignore[index]
 
 
+def test_problem_response_survives_odd_exception_objects() -> None:
+    odd = InputValidationError(InputReason.TOO_LONG)
+    odd.reason = "<script>x</script>"  # type: ignore[assignment]
+    response = problem_response(odd)
+    assert response.status == 422
+    assert response.body["reason"] == "invalid"
+    assert "script" not in response.content.decode()
+
+    broken = PermissionDeniedError(PermissionReason.NO_RULE)
+    del broken.reason  # classification now raises AttributeError
+    response = problem_response(broken)
+    assert response.status == 500
+    assert response.body["detail"] == se._INTERNAL_DETAIL
+
+
 def test_problem_response_wrong_type() -> None:
     with pytest.raises(TypeError):
         problem_response("not an exception")  # type: ignore[arg-type]
