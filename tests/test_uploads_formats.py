@@ -556,3 +556,69 @@ def test_png_iccp_is_inflated_bounded() -> None:
     for body in (b"no separator", b"x\x00", b"x\x00\x01abc"):
         bad = SIG + ihdr() + chunk(b"iCCP", body) + IDAT + IEND
         assert reason_of(png.check, bad, max_pixels=BIG) is M
+
+
+# --- review regressions: PDF lexical state and active names --------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # "stream" inside a literal string: skipping to "endstream" would hide
+        # the OpenAction dictionary a reader parses.
+        b"/X (stream\n) /OpenAction << /S /JavaScript /JS (app.alert(1)) >> /Y (endstream)",
+        # ... with an escaped parenthesis before it.
+        b"/X (a\\) stream\n) /AA << /O << /S /URI >> >> /Y (endstream)",
+        # "stream" inside a comment.
+        b"% stream\n/OpenAction << /S /JavaScript /JS (x) >>\n% endstream\n",
+        # "stream" after a "%" inside a hex string (not a comment there).
+        b"/X <% \n stream\n > /OpenAction << /S /Launch /F (calc) >> /Y (endstream)",
+    ],
+)
+def test_pdf_stream_keyword_in_string_or_comment_is_not_a_stream(extra: bytes) -> None:
+    assert reason_of(pdf.check, replace_catalog(extra), max_pixels=1) is (
+        UploadReason.ACTIVE_CONTENT
+    )
+
+
+def test_pdf_obj_keyword_in_string_does_not_hide_an_object_stream() -> None:
+    body = zlib.compress(b"1 0 << /S /JavaScript /JS (x) >>")
+    data = raw_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /X (obj) >>", body)
+    assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ACTIVE_CONTENT
+
+
+def test_pdf_strings_and_comments_before_a_real_stream_pass() -> None:
+    data = raw_stream(b"<< /Length 3 /Title (a (nested\\) string) %x) <414243> >>", b"abc")
+    assert reason_of(pdf.check, data, max_pixels=1) is None
+    commented = raw_stream(b"% a comment (\n<< /Length 3 >>", b"abc")
+    assert reason_of(pdf.check, commented, max_pixels=1) is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"/Names << /X << /Type /Filespec /F (calc.exe) /EF << /F 3 0 R >> >> >>",
+        b"/X << /Type /Annot /Subtype /3D /3DD 3 0 R >>",
+        b"/X << /S /GoTo3DView /TA 3 0 R >>",
+    ],
+)
+def test_pdf_embedded_file_specs_and_3d_are_active(extra: bytes) -> None:
+    assert reason_of(pdf.check, replace_catalog(extra), max_pixels=1) is (
+        UploadReason.ACTIVE_CONTENT
+    )
+
+
+@pytest.mark.parametrize("cut", [b"(unterminated", b"<abc"])
+def test_pdf_unterminated_string_scans_the_rest(cut: bytes) -> None:
+    # No stream is skipped after an unterminated string: everything is scanned.
+    data = raw_stream(b"<< /Length 3 " + cut, b"/JS")
+    assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ACTIVE_CONTENT
+
+
+def test_pdf_comment_without_end_of_line_runs_to_the_end() -> None:
+    tail = CLASSIC.rindex(b"startxref")
+    data = CLASSIC[:tail] + CLASSIC[tail:].replace(b"\n", b"\x00").replace(
+        b"startxref", b"%startxref"
+    )
+    data = data.replace(b"%startxref", b"/JS %startxref")
+    assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ACTIVE_CONTENT

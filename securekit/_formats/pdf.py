@@ -23,6 +23,16 @@ _OBJ_AT: Final = re.compile(
 )
 #: 7.3.8.1: the keyword ``stream`` followed by CRLF or LF (CR tolerated).
 _STREAM: Final = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\r|\n)")
+#: The tokens that change the lexical state of PDF syntax (7.2.3 comments,
+#: 7.3.4.2 literal strings with nesting and backslash escapes, 7.3.4.3 hex
+#: strings, 7.3.7 ``<<``), the ``obj`` keyword and the ``stream`` keyword.
+#: A ``stream`` inside a string or comment is not a stream: skipping from it
+#: to ``endstream`` would hide live syntax (an ``/OpenAction`` dictionary)
+#: from the scan while a reader parses it.
+_LEXICAL: Final = re.compile(
+    rb"<<|<|[()\\%]|(?<![A-Za-z])obj(?![A-Za-z])|(?<![A-Za-z])stream(?:\r\n|\r|\n)"
+)
+_EOL: Final = re.compile(rb"[\r\n]")
 #: An object or the end of one inside stream data: a reader that locates
 #: objects by their xref offset would find it, while a scanner skipping
 #: stream data would not. Real stream data never contains these.
@@ -37,13 +47,18 @@ _WHITESPACE: Final = b"\x00\t\n\f\r "
 #: Names whose presence makes a PDF active: script, launching programs,
 #: embedded files, forms that submit or import, multimedia and 3D players,
 #: remote go-to actions (ISO 32000-2 12.6.4 action types, 7.11.4 embedded
-#: files, 12.7.8 XFA; OWASP File Upload Cheat Sheet).
+#: files and the ``/EF`` entry of a file specification that carries one,
+#: 13.6 3D annotations whose artwork runs JavaScript, 12.7.8 XFA; OWASP File
+#: Upload Cheat Sheet).
 ACTIVE_NAMES: Final = frozenset(
     {
+        b"3D",
         b"AA",
+        b"EF",
         b"EmbeddedFile",
         b"EmbeddedFiles",
         b"FileAttachment",
+        b"GoTo3DView",
         b"GoToE",
         b"GoToR",
         b"ImportData",
@@ -68,6 +83,44 @@ _PIECE: Final = 256 * 1024
 #: Bytes repeated between two windows of inflated data (longer than any name
 #: checked plus the 64 bytes looked at after /OpenAction).
 _CARRY: Final = 512
+
+
+def _next_stream(data: Buffer, pos: int, eof: int) -> tuple[re.Match[bytes], int] | None:
+    """The next ``stream`` keyword outside strings and comments, and its object's start.
+
+    Returns the keyword's match and the offset just after the last ``obj``
+    keyword before it (``pos`` when there is none), or None when the rest of
+    the file holds no stream.
+    """
+    depth = 0
+    obj = pos
+    while True:
+        token = _LEXICAL.search(data, pos, eof)
+        if token is None:
+            return None
+        kind = token.group()
+        pos = token.end()
+        if depth:
+            # Inside a literal string only parentheses and escapes count.
+            if kind == b"\\":
+                pos += 1
+            elif kind == b"(":
+                depth += 1
+            elif kind == b")":
+                depth -= 1
+        elif kind == b"(":
+            depth = 1
+        elif kind == b"%":
+            eol = _EOL.search(data, pos, eof)
+            pos = eof if eol is None else eol.end()
+        elif kind == b"<":
+            # A hex string runs to ">" whatever it holds (readers skip junk).
+            close = data.find(b">", pos, eof)
+            pos = eof if close < 0 else close + 1
+        elif kind == b"obj":
+            obj = pos
+        elif kind.startswith(b"stream"):
+            return token, obj
 
 
 def _decode_name(raw: bytes) -> bytes:
@@ -183,13 +236,15 @@ def check(data: Buffer, *, max_pixels: int) -> None:  # noqa: ARG001 - same sign
     budget = _Budget()
     pos = 0
     while True:
-        match = _STREAM.search(data, pos, eof)
-        if match is None:
+        found_stream = _next_stream(data, pos, eof)
+        if found_stream is None:
             _scan(data, pos, eof)
             break
+        match, obj = found_stream
         _scan(data, pos, match.start())
-        obj = data.rfind(b"obj", pos, match.start())
-        names = _names(data, obj + 1 if obj >= 0 else pos, match.start())
+        # The stream's own dictionary: from its "obj" keyword (found outside
+        # strings, so "(obj)" cannot hide "/Type /ObjStm") to "stream".
+        names = _names(data, obj, match.start())
         end = data.find(b"endstream", match.end(), eof)
         if end < 0:
             reject(UploadReason.MALFORMED)
