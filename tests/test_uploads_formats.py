@@ -622,3 +622,71 @@ def test_pdf_comment_without_end_of_line_runs_to_the_end() -> None:
     )
     data = data.replace(b"%startxref", b"/JS %startxref")
     assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ACTIVE_CONTENT
+
+
+# --- review regressions: server script in binary metadata ---------------------
+
+SHORT_PHP = b"<? system($_GET['c']); ?>"
+ASP = b'<% eval request("c") %>'
+E = UploadReason.EMBEDDED_MARKUP
+
+
+@pytest.mark.parametrize("payload", [SHORT_PHP, b"<?\tpassthru($x);", ASP, b"<%@ Page %>"])
+def test_server_script_in_binary_metadata_is_refused(payload: bytes) -> None:
+    for parser, data in (
+        # A JPEG APPn segment that is neither a comment nor XMP, and a DQT.
+        (jpeg.check, b"\xff\xd8" + seg(0xE5, b"XYZ\x00" + payload) + SOF + SOS + EOI),
+        (jpeg.check, b"\xff\xd8" + seg(0xDB, b"\x00" + payload) + SOF + SOS + EOI),
+        # A private PNG chunk, eXIf and a palette.
+        (png.check, SIG + ihdr() + chunk(b"prVt", payload) + IDAT + IEND),
+        (png.check, SIG + ihdr() + chunk(b"eXIf", b"MM\x00*" + payload) + IDAT + IEND),
+        (png.check, SIG + ihdr(color=3) + chunk(b"PLTE", payload[:24]) + IDAT + IEND),
+        # A GIF application extension that is not XMP, and a colour table.
+        (
+            gif.check,
+            GIF_HEAD + b"\x21\xff" + bytes([len(payload)]) + payload + b"\x00" + gif_image() + b";",
+        ),
+        (
+            gif.check,
+            b"GIF89a"
+            + struct.pack("<HHBBB", 1, 1, 0x84, 0, 0)
+            + payload.ljust(96, b" ")
+            + gif_image()
+            + b";",
+        ),
+        (
+            gif.check,
+            GIF_HEAD
+            + b"\x2c"
+            + struct.pack("<HHHHB", 0, 0, 1, 1, 0x84)
+            + payload.ljust(96, b" ")
+            + b"\x02\x02\x4c\x01\x00;",
+        ),
+        # WebP EXIF and unknown chunks.
+        (webp.check, riff(vp8x() + VP8 + wchunk(b"EXIF", payload))),
+        (webp.check, riff(vp8x() + wchunk(b"ZZZZ", payload) + VP8)),
+    ):
+        if parser is png.check and b"PLTE" in data and len(payload[:24]) % 3:
+            continue
+        assert reason_of(parser, data, max_pixels=BIG) is E, (parser, payload)
+
+
+@pytest.mark.parametrize(
+    "benign",
+    [b"<?xpacket begin", b"a <? b", b"<?>", b"<%", b"100 <% 5", b"x<?\x00\x01;", b"<?\n\xff\xfe;"],
+)
+def test_binary_metadata_without_server_script_passes(benign: bytes) -> None:
+    data = b"\xff\xd8" + seg(0xE5, b"XYZ\x00" + benign) + SOF + SOS + EOI
+    assert reason_of(jpeg.check, data, max_pixels=BIG) is None
+    assert (
+        reason_of(png.check, SIG + ihdr() + chunk(b"prVt", benign) + IDAT + IEND, max_pixels=BIG)
+        is None
+    )
+
+
+def test_short_php_tag_in_pixel_data_is_left_to_the_whole_file_scan() -> None:
+    # Compressed pixel data is random-looking: a 3-byte pattern would give
+    # false rejects there, so IDAT is not searched with the metadata pattern.
+    idat = chunk(b"IDAT", SHORT_PHP)
+    data = SIG + ihdr() + idat + IEND
+    assert reason_of(png.check, data, max_pixels=BIG) is None

@@ -55,6 +55,19 @@ BINARY_MARKUP: Final = re.compile(
     re.IGNORECASE,
 )
 
+#: Server-side script in *binary* metadata (JPEG marker segments, PNG
+#: ancillary chunks, GIF extensions and colour tables, WebP EXIF/ICC/unknown
+#: chunks): PHP's short open tag (``<? system($x); ?>``, run when
+#: ``short_open_tag`` is on) and ASP/JSP blocks, which :data:`BINARY_MARKUP`
+#: leaves out because two or three fixed bytes match random pixel data too
+#: often. Here they must be followed by a run of printable code that ends in
+#: ``;``, ``?>`` or ``%>``, so a random match in binary metadata is below
+#: 2**-34 per offset; pixel data is not searched with it.
+METADATA_SERVER_SCRIPT: Final = re.compile(
+    rb"<\?(?:php|=|\s+[A-Za-z_$][\x20-\x7e]{2,200}?(?:;|\?>))|<%[=@!\s][\x20-\x7e]{0,200}?%>",
+    re.IGNORECASE,
+)
+
 #: The most text (decompressed) a single metadata item may expand to before we
 #: give up: metadata is small, and inflating is bounded so that a zTXt or
 #: iTXt bomb cannot exhaust memory (principle 4, checks before work).
@@ -69,6 +82,13 @@ def reject(reason: UploadReason) -> NoReturn:
 def check_text_markup(segment: bytes) -> None:
     """Reject ``segment`` (image metadata) if it holds markup or script."""
     if TEXT_MARKUP.search(segment) is not None or METADATA_SCRIPT.search(segment) is not None:
+        reject(UploadReason.EMBEDDED_MARKUP)
+
+
+def check_metadata_script(data: Buffer, start: int = 0, end: int | None = None) -> None:
+    """Reject binary metadata ``data[start:end]`` (searched in place) holding server script."""
+    stop = len(data) if end is None else end
+    if METADATA_SERVER_SCRIPT.search(data, start, stop) is not None:
         reject(UploadReason.EMBEDDED_MARKUP)
 
 

@@ -11,6 +11,7 @@ from typing import Final
 from securekit._formats._common import (
     MAX_METADATA_INFLATE,
     Buffer,
+    check_metadata_script,
     check_pixels,
     check_text_markup,
     reject,
@@ -73,6 +74,8 @@ def check(data: Buffer, *, max_pixels: int) -> None:
     pos = 13
     if flags & 0x80:
         pos += 3 << ((flags & 0x07) + 1)
+    # The screen descriptor and global colour table are free-form bytes.
+    check_metadata_script(data, 0, min(pos, size))
     frames = 0
     while True:
         if pos >= size:
@@ -88,9 +91,11 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             check_pixels(fw, fh, 1, max_pixels)
             frames += 1
             check_pixels(width, height, frames, max_pixels)
-            pos += 10
+            table = pos + 10
+            pos = table
             if fflags & 0x80:
                 pos += 3 << ((fflags & 0x07) + 1)
+                check_metadata_script(data, table, min(pos, size))
             # Section 22: LZW minimum code size, 2..8 for real images (1 is
             # tolerated by decoders for bilevel images; above 11 is invalid).
             if pos >= size or not 1 <= data[pos] <= 11:
@@ -101,6 +106,7 @@ def check(data: Buffer, *, max_pixels: int) -> None:
                 reject(UploadReason.MALFORMED)
             label = data[pos + 1]
             end, payload = _sub_blocks(data, pos + 2)
+            check_metadata_script(payload)
             # Comments, plain text and XMP are where GIF polyglots hide markup
             # and script. Other application data (ICC profiles, NETSCAPE
             # loops) is binary: the whole-file scan covers it without the

@@ -11,7 +11,13 @@ import re
 import struct
 from typing import Final
 
-from securekit._formats._common import Buffer, check_pixels, check_text_markup, reject
+from securekit._formats._common import (
+    Buffer,
+    check_metadata_script,
+    check_pixels,
+    check_text_markup,
+    reject,
+)
 from securekit.errors import UploadReason
 
 #: T.81 table B.1: start-of-frame markers (C4 = DHT, C8 = JPG, CC = DAC excluded).
@@ -64,6 +70,10 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             # A JPEG/JavaScript polyglot: FF D8 FF E0 "/*" opens a comment.
             reject(UploadReason.EMBEDDED_MARKUP)
         body = data[pos + 2 : pos + length]
+        # Every marker segment (APPn, tables, comments) is metadata a PHP
+        # include would run; only entropy-coded data is left to the
+        # whole-file scan.
+        check_metadata_script(body)
         pos += length
         if marker in _SOF:
             # B.2.2: P, Y (lines), X (samples per line), Nf.

@@ -13,6 +13,7 @@ from typing import Final
 from securekit._formats._common import (
     MAX_METADATA_INFLATE,
     Buffer,
+    check_metadata_script,
     check_pixels,
     check_text_markup,
     inflate_bounded,
@@ -26,6 +27,8 @@ MAX_CHUNK: Final = (1 << 31) - 1
 #: PNG section 11.2.1: allowed bit depths per colour type.
 _DEPTHS: Final = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
 _TEXT_CHUNKS: Final = {b"tEXt", b"zTXt", b"iTXt"}
+#: Compressed pixel data (IDAT, APNG fdAT): left to the whole-file scan.
+_IMAGE_DATA: Final = {b"IDAT", b"fdAT"}
 _KNOWN_CRITICAL: Final = {b"IHDR", b"PLTE", b"IDAT", b"IEND"}
 _CRC_SLICE: Final = 64 * 1024
 #: ICC profiles are a few KiB to a few hundred KiB; libpng caps chunk
@@ -94,6 +97,9 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             data[body_start : body_start + length] if kind != b"IDAT" and length <= 1 << 20 else b""
         )
         pos = body_start + length + 4
+        if kind not in _IMAGE_DATA:
+            # Ancillary and private chunks, searched in place whatever their size.
+            check_metadata_script(data, body_start, body_start + length)
         if index == 0:
             # 5.6: IHDR must come first; read the dimensions before any IDAT.
             if kind != b"IHDR" or length != 13:

@@ -12,6 +12,7 @@ from typing import Final
 from securekit._formats._common import (
     MAX_METADATA_INFLATE,
     Buffer,
+    check_metadata_script,
     check_pixels,
     check_text_markup,
     reject,
@@ -110,5 +111,8 @@ def check(data: Buffer, *, max_pixels: int) -> None:
             check_text_markup(data[start : start + length])
         elif fourcc == b"VP8X":
             reject(UploadReason.MALFORMED)
+        elif fourcc != b"ALPH":
+            # EXIF, ICCP and unknown chunks: metadata a PHP include would run.
+            check_metadata_script(data, start, start + length)
     if images + frames == 0 or (images and frames) or images > 1:
         reject(UploadReason.MALFORMED)
