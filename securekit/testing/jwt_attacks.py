@@ -129,8 +129,6 @@ class JWTTarget:
                 raise ConfigurationError(f"{name} must be a non-empty str")
         key = self.signing_key
         if isinstance(key, bytes):
-            if len(key) < 32:
-                raise ConfigurationError("an HS256 secret must be at least 32 bytes (RFC 7518 3.2)")
             allowed: tuple[str, ...] = ("HS256", "HS384", "HS512")
         elif isinstance(key, ed25519.Ed25519PrivateKey):
             allowed = ("EdDSA",)
@@ -146,6 +144,12 @@ class JWTTarget:
             object.__setattr__(self, "alg", allowed[0])
         elif self.alg not in allowed:
             raise ConfigurationError(f"alg {self.alg} does not fit this key (use {allowed})")
+        # RFC 7518 section 3.2: an HMAC key at least as long as the hash output.
+        if isinstance(key, bytes) and len(key) < int(str(self.alg)[2:]) // 8:
+            raise ConfigurationError(
+                f"an {self.alg} secret must be at least {int(str(self.alg)[2:]) // 8} bytes "
+                "(RFC 7518 section 3.2)"
+            )
         if self.kid is not None and not isinstance(self.kid, str):
             raise TypeError("kid must be a str or None")
 
