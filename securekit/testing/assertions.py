@@ -79,7 +79,8 @@ _MUTATION_TAGS: Final = frozenset(
 )  # fmt: skip
 #: Anything that looks like a tag to *some* parser: ``<`` then optional
 #: slashes/spaces then a letter (the name stops at space, slash, ``>``, NUL).
-_TAG_RE: Final = re.compile(r"<[\s/]*([a-zA-Z][^\s/>\x00]*)([^>]*)(>|$)")
+#: A lookahead, so runs overlap: ``<scr<script>`` is read at both ``<``.
+_TAG_RE: Final = re.compile(r"(?=<[\s/]*([a-zA-Z][^\s/>\x00<]*)([^>]*)(?:>|$))")
 _HANDLER_RE: Final = re.compile(r"(?:^|[\s/\"'\x00])on[a-z]+\s*=", re.IGNORECASE)
 _QUOTED_RE: Final = re.compile(r"\"[^\"<]*\"|'[^'<]*'")
 _DANGEROUS_URL_RE: Final = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
@@ -166,7 +167,10 @@ def _textual_risks(html_text: str) -> list[str]:
             risks.append(f"<{name}> (textual pass)")
         if _HANDLER_RE.search(rest):
             risks.append(f"<{name}> carries an on* handler (textual pass)")
-        if _DANGEROUS_URL_RE.search(_URL_NOISE_RE.sub("", match.group(2))):
+        # Browsers decode character references in attribute values, with or
+        # without the final ";", before reading a URL's scheme.
+        decoded = html.unescape(match.group(2))
+        if _DANGEROUS_URL_RE.search(_URL_NOISE_RE.sub("", decoded)):
             risks.append(f"<{name}> carries a script URL (textual pass)")
     return risks
 
