@@ -106,12 +106,13 @@ _FORBIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Z
 #: "Extension Validation").
 _SCRIPT_EXTENSIONS: Final = frozenset(
     {
-        "asa", "asax", "ascx", "ashx", "asmx", "asp", "aspx", "bat", "cer", "cfm", "cfml",
-        "cgi", "cmd", "com", "config", "dll", "exe", "hta", "htaccess", "htm", "html",
-        "inc", "jar", "js", "jsp", "jspf", "jspx", "jsw", "jsv", "lnk", "mjs", "msi", "phar",
-        "php", "php2", "php3", "php4", "php5", "php6", "php7", "php8", "phps", "pht",
-        "phtm", "phtml", "pl", "ps1", "py", "rb", "scr", "sh", "shtm", "shtml", "svg",
-        "svgz", "swf", "vbs", "war", "wsf", "xht", "xhtml", "xml", "xsl",
+        "asa", "asax", "ascx", "ashx", "asmx", "asp", "aspx", "axd", "bat", "cer", "cfm",
+        "cfml", "cgi", "cmd", "com", "config", "cshtml", "dll", "exe", "hta", "htaccess",
+        "htm", "html", "inc", "jar", "jhtml", "js", "jsf", "jsp", "jspf", "jspx", "jsw",
+        "jsv", "lnk", "mjs", "msi", "pgif", "phar", "php", "php2", "php3", "php4", "php5",
+        "php6", "php7", "php8", "phps", "pht", "phpt", "phtm", "phtml", "pl", "ps1", "py",
+        "rb", "scr", "sh", "shtm", "shtml", "svc", "svg", "svgz", "swf", "vbhtml", "vbs",
+        "war", "wsf", "xht", "xhtml", "xml", "xsl",
     }
 )  # fmt: skip
 
@@ -442,10 +443,14 @@ class UploadPolicy:
         key = ext.lower()
         if not key.isascii() or key not in self._allowed:
             _reject(UploadReason.EXTENSION_NOT_ALLOWED)
-        for inner in stem.lower().split(".")[1:]:
-            # IIS runs "shell.asp;.jpg" as ASP: compare the leading letters.
-            if _NOT_WORD.split(inner, maxsplit=1)[0] in _SCRIPT_EXTENSIONS:
-                _reject(UploadReason.BAD_FILENAME)
+        # The NFKC form too: fullwidth "php" (U+FF50 U+FF48 U+FF50) becomes "shell.php.png" on any
+        # system that normalizes names later.
+        folded_stem = unicodedata.normalize("NFKC", stem)
+        for form in {stem, folded_stem}:
+            for inner in form.lower().split(".")[1:]:
+                # IIS runs "shell.asp;.jpg" as ASP: compare the leading letters.
+                if _NOT_WORD.split(inner, maxsplit=1)[0] in _SCRIPT_EXTENSIONS:
+                    _reject(UploadReason.BAD_FILENAME)
         file_type = CATALOGUE[key]
         if declared is not None and declared not in file_type.declared:
             _reject(UploadReason.DECLARED_TYPE_MISMATCH)

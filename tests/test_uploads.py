@@ -480,3 +480,38 @@ def test_antivirus_test_file_is_refused() -> None:
     eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS" + b"-TEST-FILE!$H+H*\n"
     got = reason(lambda: ALL.check(io.BytesIO(eicar), filename="eicar.txt"))
     assert got is UploadReason.ACTIVE_CONTENT
+
+
+# --- review regressions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shell.\uff50\uff48\uff50.png",  # fullwidth "php": NFKC folds it to ASCII
+        "page.cshtml.png",
+        "svc.svc.png",
+        "a.phpt.png",
+        "b.pgif.png",
+    ],
+)
+def test_script_extension_in_any_normal_form_is_refused(name: str) -> None:
+    assert reason(lambda: ALL.check(io.BytesIO(PNG), filename=name)) is UploadReason.BAD_FILENAME
+
+
+@pytest.mark.parametrize(
+    "body", ["a,b\n\uff1d1+1,2\n", "a,b\n1,\uff20SUM(A1)\n", "a\n\uff0bcmd\n", "a\n\uff0d1+1\n"]
+)
+def test_csv_fullwidth_formula_starts_are_refused(body: str) -> None:
+    got = reason(lambda: ALL.check(io.BytesIO(body.encode()), filename="t.csv"))
+    assert got is UploadReason.ACTIVE_CONTENT
+
+
+@pytest.mark.parametrize("body", [b"+ADw-script+AD4-alert(1)+ADw-/script+AD4-\n", b"x +adw-svg"])
+def test_utf7_markup_in_text_is_refused(body: bytes) -> None:
+    got = reason(lambda: ALL.check(io.BytesIO(body), filename="t.txt"))
+    assert got is UploadReason.EMBEDDED_MARKUP
+
+
+def test_plus_signs_in_prose_pass() -> None:
+    ALL.check(io.BytesIO(b"C++ and A+B, +ADD the rest\n"), filename="t.txt")

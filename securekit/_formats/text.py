@@ -23,9 +23,15 @@ _CONTROL: Final = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
 #: and TAB/CR before the character are skipped, as spreadsheets do.
 _FORMULA: Final = re.compile(
     r"(?:^|[,;\t])[\"' \t\r]*"
-    r"(?:[=@]|[+-](?![0-9.]+(?:[eE][+-]?[0-9]+)?[ \t]*(?:[,;\t\"'\r]|$)|[ \t]*(?:[,;\t\"'\r]|$)))",
+    # Fullwidth forms (U+FF1D, U+FF20, U+FF0B, U+FF0D) are typed by East
+    # Asian input methods and read as formulas by spreadsheets in those locales.
+    r"(?:[=@\uff1d\uff20\uff0b\uff0d]"
+    r"|[+-](?![0-9.]+(?:[eE][+-]?[0-9]+)?[ \t]*(?:[,;\t\"'\r]|$)|[ \t]*(?:[,;\t\"'\r]|$)))",
     re.MULTILINE,
 )
+#: UTF-7 spellings of ``<`` and ``>`` (RFC 2152): a browser or mail client
+#: that guesses UTF-7 turns ``+ADw-script+AD4-`` into a script tag.
+_UTF7_MARKUP: Final = re.compile(r"\+AD[wz4]-?", re.IGNORECASE)
 _CHUNK: Final = 64 * 1024
 #: How much of the previous chunk is kept so that a pattern split across two
 #: chunks is still seen (longer than any markup pattern).
@@ -47,9 +53,13 @@ def check(data: Buffer, *, csv: bool) -> None:
             reject(UploadReason.MALFORMED)
         if _CONTROL.search(text) is not None:
             reject(UploadReason.MALFORMED)
-        if TEXT_MARKUP.search((markup_tail + text).encode("utf-8")) is not None:
+        window = markup_tail + text
+        if (
+            TEXT_MARKUP.search(window.encode("utf-8")) is not None
+            or _UTF7_MARKUP.search(window) is not None
+        ):
             reject(UploadReason.EMBEDDED_MARKUP)
-        markup_tail = (markup_tail + text)[-_OVERLAP:]
+        markup_tail = window[-_OVERLAP:]
         if csv:
             # Only whole lines are checked, so a cell is never split.
             lines = line_tail + text
