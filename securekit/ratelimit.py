@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import ipaddress
 import math
 import re
@@ -29,9 +30,11 @@ from typing import Final
 
 from securekit._clock import Clock, resolve, system_clock
 from securekit.errors import ConfigurationError, RateLimitedError, RateLimitReason
-from securekit.stores import PenaltyRule, Store
+from securekit.stores import AsyncStore, PenaltyRule, Store
 
 __all__ = [
+    "AsyncLoginThrottle",
+    "AsyncRateLimiter",
     "DEFAULT_THROTTLE_POLICY",
     "Decision",
     "LoginThrottle",
@@ -87,7 +90,64 @@ class Decision:
         return out
 
 
-class RateLimiter:
+class _LimiterCore:
+    """Configuration and the pure parts of a rate limiter (sync and async share it)."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window: timedelta,
+        namespace: str,
+        clock: Clock,
+    ) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError("limit must be an int")
+        if not 1 <= limit <= 2**31:
+            raise ConfigurationError("limit must be between 1 and 2**31")
+        if not isinstance(window, timedelta):
+            raise TypeError("window must be a timedelta")
+        if window.total_seconds() < 0.001:
+            raise ConfigurationError("window must be at least one millisecond")
+        self._limit = limit
+        self._window = window.total_seconds()
+        self._ns = _check_namespace(namespace)
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(limit={self._limit}, window={self._window}s,"
+            f" namespace={self._ns!r})"
+        )
+
+    def _key(self, key: str) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"rate-limit keys are str, not {type(key).__name__}")
+        if len(key) > _MAX_IDENTIFIER:
+            return f"{self._ns}:overlong"
+        # Hashed: keys often hold user ids or IPs, which the store need not see.
+        return f"{self._ns}:{_digest(None, key)}"
+
+    def _request(self, key: str, now: datetime | None) -> tuple[str, float]:
+        return self._key(key), resolve(now, self._clock).timestamp()
+
+    def _decision(self, result: tuple[bool, int, float]) -> Decision:
+        allowed, count, retry = result
+        return Decision(
+            allowed=allowed,
+            limit=self._limit,
+            remaining=max(self._limit - count, 0),
+            retry_after=retry,
+        )
+
+    @staticmethod
+    def _raise_if_refused(decision: Decision) -> Decision:
+        if not decision.allowed:
+            raise RateLimitedError(RateLimitReason.LIMIT_EXCEEDED, retry_after=decision.retry_after)
+        return decision
+
+
+class RateLimiter(_LimiterCore):
     """A sliding-window-counter rate limit on any store.
 
     Args:
@@ -110,32 +170,10 @@ class RateLimiter:
         namespace: str = "ratelimit",
         clock: Clock = system_clock,
     ) -> None:
-        if not isinstance(store, Store):
+        if not isinstance(store, Store) or _is_async(store):
             raise TypeError("store must implement securekit.stores.Store")
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise TypeError("limit must be an int")
-        if not 1 <= limit <= 2**31:
-            raise ConfigurationError("limit must be between 1 and 2**31")
-        if not isinstance(window, timedelta):
-            raise TypeError("window must be a timedelta")
-        if window.total_seconds() < 0.001:
-            raise ConfigurationError("window must be at least one millisecond")
+        super().__init__(limit=limit, window=window, namespace=namespace, clock=clock)
         self._store = store
-        self._limit = limit
-        self._window = window.total_seconds()
-        self._ns = _check_namespace(namespace)
-        self._clock = clock
-
-    def __repr__(self) -> str:
-        return f"RateLimiter(limit={self._limit}, window={self._window}s, namespace={self._ns!r})"
-
-    def _key(self, key: str) -> str:
-        if not isinstance(key, str):
-            raise TypeError(f"rate-limit keys are str, not {type(key).__name__}")
-        if len(key) > _MAX_IDENTIFIER:
-            return f"{self._ns}:overlong"
-        # Hashed: keys often hold user ids or IPs, which the store need not see.
-        return f"{self._ns}:{_digest(None, key)}"
 
     def hit(self, key: str, *, now: datetime | None = None) -> Decision:
         """Count one request for ``key`` and say whether it is allowed.
@@ -146,15 +184,11 @@ class RateLimiter:
         Raises:
             StoreUnavailableError: the store is down (fail closed).
         """
-        stamp = resolve(now, self._clock).timestamp()
-        allowed, count, retry = self._store.sliding_window_hit(
-            self._key(key), limit=self._limit, window=self._window, now=stamp
-        )
-        return Decision(
-            allowed=allowed,
-            limit=self._limit,
-            remaining=max(self._limit - count, 0),
-            retry_after=retry,
+        store_key, stamp = self._request(key, now)
+        return self._decision(
+            self._store.sliding_window_hit(
+                store_key, limit=self._limit, window=self._window, now=stamp
+            )
         )
 
     def check(self, key: str, *, now: datetime | None = None) -> Decision:
@@ -164,10 +198,45 @@ class RateLimiter:
             RateLimitedError: ``LIMIT_EXCEEDED``, with ``retry_after``.
             StoreUnavailableError: the store is down.
         """
-        decision = self.hit(key, now=now)
-        if not decision.allowed:
-            raise RateLimitedError(RateLimitReason.LIMIT_EXCEEDED, retry_after=decision.retry_after)
-        return decision
+        return self._raise_if_refused(self.hit(key, now=now))
+
+
+class AsyncRateLimiter(_LimiterCore):
+    """The async twin of :class:`RateLimiter`, on an :class:`~securekit.stores.AsyncStore`.
+
+    Same arguments, same behaviour; ``hit`` and ``check`` are awaitable.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        limit: int,
+        window: timedelta,
+        namespace: str = "ratelimit",
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(store, AsyncStore) or not _is_async(store):
+            raise TypeError("store must implement securekit.stores.AsyncStore")
+        super().__init__(limit=limit, window=window, namespace=namespace, clock=clock)
+        self._store = store
+
+    async def hit(self, key: str, *, now: datetime | None = None) -> Decision:
+        """See :meth:`RateLimiter.hit`."""
+        store_key, stamp = self._request(key, now)
+        return self._decision(
+            await self._store.sliding_window_hit(
+                store_key, limit=self._limit, window=self._window, now=stamp
+            )
+        )
+
+    async def check(self, key: str, *, now: datetime | None = None) -> Decision:
+        """See :meth:`RateLimiter.check`."""
+        return self._raise_if_refused(await self.hit(key, now=now))
+
+
+def _is_async(store: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(store, "sliding_window_hit", None))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,7 +337,52 @@ def _account(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-class LoginThrottle:
+class _ThrottleCore:
+    """Configuration and the pure parts of a login throttle (sync and async share it)."""
+
+    def __init__(
+        self,
+        *,
+        policy: ThrottlePolicy,
+        secret: bytes | None,
+        namespace: str,
+        clock: Clock,
+    ) -> None:
+        if not isinstance(policy, ThrottlePolicy):
+            raise TypeError("policy must be a ThrottlePolicy")
+        if secret is not None:
+            if not isinstance(secret, bytes):
+                raise TypeError("secret must be bytes or None")
+            if len(secret) < 16:
+                raise ConfigurationError("secret must be at least 16 bytes")
+        self._rules = policy._rules()
+        self._secret = secret
+        self._ns = _check_namespace(namespace)
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(namespace={self._ns!r})"
+
+    def _keys(self, username: str, ip: str) -> tuple[str, str, str]:
+        account, bucket = _account(username), _ip_bucket(ip)
+        return (
+            f"{self._ns}:a:{_digest(self._secret, 'a', account)}",
+            f"{self._ns}:p:{_digest(self._secret, 'p', account, bucket)}",
+            f"{self._ns}:i:{_digest(self._secret, 'i', bucket)}",
+        )
+
+    def _stamp(self, now: datetime | None) -> float:
+        return resolve(now, self._clock).timestamp()
+
+    @staticmethod
+    def _raise_if_refused(result: tuple[bool, float, bool]) -> None:
+        allowed, retry, locked = result
+        if not allowed:
+            reason = RateLimitReason.ACCOUNT_LOCKED if locked else RateLimitReason.THROTTLED
+            raise RateLimitedError(reason, retry_after=retry)
+
+
+class LoginThrottle(_ThrottleCore):
     """Throttles password guessing per account, per (account, IP) and per IP.
 
     Call :meth:`check` *before* verifying the password: it counts the
@@ -301,31 +415,10 @@ class LoginThrottle:
         namespace: str = "login",
         clock: Clock = system_clock,
     ) -> None:
-        if not isinstance(store, Store):
+        if not isinstance(store, Store) or _is_async(store):
             raise TypeError("store must implement securekit.stores.Store")
-        if not isinstance(policy, ThrottlePolicy):
-            raise TypeError("policy must be a ThrottlePolicy")
-        if secret is not None:
-            if not isinstance(secret, bytes):
-                raise TypeError("secret must be bytes or None")
-            if len(secret) < 16:
-                raise ConfigurationError("secret must be at least 16 bytes")
+        super().__init__(policy=policy, secret=secret, namespace=namespace, clock=clock)
         self._store = store
-        self._rules = policy._rules()
-        self._secret = secret
-        self._ns = _check_namespace(namespace)
-        self._clock = clock
-
-    def __repr__(self) -> str:
-        return f"LoginThrottle(namespace={self._ns!r})"
-
-    def _keys(self, username: str, ip: str) -> tuple[str, str, str]:
-        account, bucket = _account(username), _ip_bucket(ip)
-        return (
-            f"{self._ns}:a:{_digest(self._secret, 'a', account)}",
-            f"{self._ns}:p:{_digest(self._secret, 'p', account, bucket)}",
-            f"{self._ns}:i:{_digest(self._secret, 'i', bucket)}",
-        )
 
     def check(self, *, username: str, ip: str, now: datetime | None = None) -> None:
         """Count a login attempt, or refuse it; call before checking the password.
@@ -340,13 +433,10 @@ class LoginThrottle:
                 ``ACCOUNT_LOCKED`` (a hard limit), with ``retry_after``.
             StoreUnavailableError: the store is down (fail closed).
         """
-        stamp = resolve(now, self._clock).timestamp()
-        allowed, retry, locked = self._store.penalty_hit(
-            self._keys(username, ip), rules=self._rules, now=stamp
+        keys = self._keys(username, ip)
+        self._raise_if_refused(
+            self._store.penalty_hit(keys, rules=self._rules, now=self._stamp(now))
         )
-        if not allowed:
-            reason = RateLimitReason.ACCOUNT_LOCKED if locked else RateLimitReason.THROTTLED
-            raise RateLimitedError(reason, retry_after=retry)
 
     def failure(self, *, username: str, ip: str) -> None:
         """Record a failed password check.
@@ -366,6 +456,44 @@ class LoginThrottle:
         account_key, pair_key, _ip_key = self._keys(username, ip)
         self._store.delete(account_key)
         self._store.delete(pair_key)
+
+
+class AsyncLoginThrottle(_ThrottleCore):
+    """The async twin of :class:`LoginThrottle`, on an :class:`~securekit.stores.AsyncStore`.
+
+    Same arguments and behaviour; ``check`` and ``success`` are awaitable.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        policy: ThrottlePolicy = DEFAULT_THROTTLE_POLICY,
+        secret: bytes | None = None,
+        namespace: str = "login",
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(store, AsyncStore) or not _is_async(store):
+            raise TypeError("store must implement securekit.stores.AsyncStore")
+        super().__init__(policy=policy, secret=secret, namespace=namespace, clock=clock)
+        self._store = store
+
+    async def check(self, *, username: str, ip: str, now: datetime | None = None) -> None:
+        """See :meth:`LoginThrottle.check`."""
+        keys = self._keys(username, ip)
+        self._raise_if_refused(
+            await self._store.penalty_hit(keys, rules=self._rules, now=self._stamp(now))
+        )
+
+    def failure(self, *, username: str, ip: str) -> None:
+        """See :meth:`LoginThrottle.failure` (no store access, so not awaitable)."""
+        self._keys(username, ip)
+
+    async def success(self, *, username: str, ip: str) -> None:
+        """See :meth:`LoginThrottle.success`."""
+        account_key, pair_key, _ip_key = self._keys(username, ip)
+        await self._store.delete(account_key)
+        await self._store.delete(pair_key)
 
 
 class TrustedProxies:

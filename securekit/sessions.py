@@ -39,10 +39,10 @@ __all__ = [
     "DEFAULT_ABSOLUTE_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_DATA_BYTES",
-    "TOKEN_BYTES",
     "Session",
     "SessionCookie",
     "SessionManager",
+    "TOKEN_BYTES",
 ]
 
 #: Random bytes per session id: 256 bits from ``secrets`` (OWASP Session

@@ -488,3 +488,55 @@ def test_trusted_proxies_errors() -> None:
 @given(remote=st.text(max_size=40), header=st.text(max_size=80) | st.none())
 def test_client_ip_never_crashes(remote: str, header: str | None) -> None:
     assert isinstance(TrustedProxies(["0.0.0.0/0"]).client_ip(remote, header), str)
+
+
+# ---------------------------------------------------------------- async twins
+
+
+def test_async_limiter_and_throttle_on_memory_and_redis(redis_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from securekit.ratelimit import AsyncLoginThrottle, AsyncRateLimiter
+    from securekit.stores import AsyncRedisStore
+
+    async def run(store: Any) -> None:
+        clock = FixedClock()
+        limiter = AsyncRateLimiter(store, limit=2, window=MINUTE, clock=clock)
+        assert (await limiter.hit("k")).allowed
+        assert (await limiter.check("k")).remaining == 0
+        with pytest.raises(RateLimitedError) as info:
+            await limiter.check("k")
+        assert info.value.reason is RateLimitReason.LIMIT_EXCEEDED
+        throttle = AsyncLoginThrottle(store, policy=SMALL, clock=clock)
+        await throttle.check(username="alice", ip="192.0.2.1")
+        throttle.failure(username="alice", ip="192.0.2.1")
+        await throttle.check(username="alice", ip="192.0.2.1")
+        with pytest.raises(RateLimitedError):
+            await throttle.check(username="alice", ip="192.0.2.1")
+        await throttle.success(username="alice", ip="192.0.2.1")
+        await throttle.check(username="alice", ip="192.0.2.1")
+        assert "AsyncLoginThrottle" in repr(throttle)
+        assert "AsyncRateLimiter" in repr(limiter)
+
+    asyncio.run(run(MemoryStore().asyncio()))
+    asyncio.run(run(SQLiteStore(tmp_path / "a.db").asyncio()))
+
+    async def on_redis() -> None:
+        store = AsyncRedisStore(redis_url)
+        await run(store)
+        await store.aclose()
+
+    asyncio.run(on_redis())
+
+
+def test_sync_and_async_stores_are_not_mixed_up() -> None:
+    from securekit.ratelimit import AsyncLoginThrottle, AsyncRateLimiter
+
+    with pytest.raises(TypeError):
+        AsyncRateLimiter(MemoryStore(), limit=1, window=MINUTE)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        AsyncLoginThrottle(MemoryStore())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        RateLimiter(MemoryStore().asyncio(), limit=1, window=MINUTE)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        LoginThrottle(MemoryStore().asyncio())  # type: ignore[arg-type]
