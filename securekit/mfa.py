@@ -94,6 +94,7 @@ _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RECOVERY_SYMBOLS: Final = 20
 _RECOVERY_GROUP: Final = 5
 _USED: Final = b"used"
+_ASCII_WHITESPACE: Final = " \t\r\n"
 _CAS_ATTEMPTS: Final = 8
 
 _HASHES: Final[dict[str, type[hashes.SHA1 | hashes.SHA256 | hashes.SHA512]]] = {
@@ -122,9 +123,13 @@ def generate_totp_secret(*, nbytes: int = DEFAULT_TOTP_SECRET_BYTES) -> str:
 def _decode_secret(secret: str) -> bytes:
     if not isinstance(secret, str):
         raise TypeError("secret must be a base32 str")
+    # ASCII first: str.upper() maps some non-ASCII letters onto ASCII ones
+    # ("\u0131" -> "I"), which would let a mangled secret decode silently.
+    if not secret.isascii():
+        raise ConfigurationError("the TOTP secret is not a base32 string")
     # Authenticator apps show secrets in groups, lower case, without padding.
     text = secret.replace(" ", "").replace("-", "").upper()
-    if not text or len(text) > _MAX_SECRET_CHARS or not text.isascii():
+    if not text or len(text) > _MAX_SECRET_CHARS:
         raise ConfigurationError("the TOTP secret is not a base32 string")
     try:
         key = base64.b32decode(text + "=" * (-len(text) % 8))
@@ -263,7 +268,12 @@ class TOTP:
 
     def _step(self, now: datetime | None) -> int:
         # RFC 6238 section 4.2: T = floor((Current Unix time - T0) / X), T0 = 0.
-        return math.floor(resolve(now, self._clock).timestamp()) // self._period
+        step = math.floor(resolve(now, self._clock).timestamp()) // self._period
+        if step < 0:
+            # The HOTP counter is an unsigned 8-byte value (RFC 4226 section
+            # 5.1): a time before T0 has no code. Only a broken clock gets here.
+            raise ConfigurationError("the clock is before the Unix epoch (RFC 6238 T0)")
+        return step
 
     def provisioning_uri(self, secret: str, *, account: str) -> str:
         """Return the ``otpauth://totp/...`` URI to show as a QR code.
@@ -293,7 +303,8 @@ class TOTP:
         """Return the current code for ``secret`` (for tests and demos).
 
         Raises:
-            ConfigurationError: the secret is not usable.
+            ConfigurationError: the secret is not usable, or the time is
+                before the Unix epoch.
         """
         key = _decode_secret(secret)
         return self._hotp(key).generate(self._step(now)).decode("ascii")
@@ -323,7 +334,9 @@ class TOTP:
         """Accept ``code`` once, or raise.
 
         Args:
-            code: the code as typed (spaces are ignored).
+            code: the code as typed (spaces between digits and ASCII
+                whitespace around the code are ignored; only ASCII digits
+                count).
             secret: the user's base32 secret, from your database.
             user: a stable user id; replay and failure counters are per user.
             ip: the client address; required when a ``throttle`` is set.
@@ -334,8 +347,9 @@ class TOTP:
                 ``THROTTLED`` (too many failures), ``INVALID_CODE`` or
                 ``REPLAYED`` (this time step was already used).
             StoreUnavailableError: the store is down (fail closed).
-            ConfigurationError: the secret is not usable, or ``ip`` is
-                missing while a throttle is configured.
+            ConfigurationError: the secret is not usable, ``user`` is empty
+                or over 1024 characters, the time is before the Unix epoch,
+                or ``ip`` is missing while a throttle is configured.
         """
         key = _decode_secret(secret)
         user_key = _user_digest(b"totp", user)
@@ -344,7 +358,12 @@ class TOTP:
         if not isinstance(code, str):
             raise TypeError("code must be a str")
         # Format before any counter or crypto: digits only, exact length.
-        candidate = code.replace(" ", "") if len(code) <= _MAX_CODE_INPUT else ""
+        # Whitespace pasted around the code and spaces between digit groups
+        # are ignored; anything else (tabs inside, Unicode digits such as
+        # "\uff11", which str.isdigit() accepts) is malformed.
+        candidate = (
+            code.strip(_ASCII_WHITESPACE).replace(" ", "") if len(code) <= _MAX_CODE_INPUT else ""
+        )
         if len(candidate) != self._digits or not (candidate.isascii() and candidate.isdigit()):
             raise MFAError(MFAReason.MALFORMED)
         step = self._step(now)
@@ -366,7 +385,8 @@ class TOTP:
         # Compare with every step of the window, constant-time, without
         # stopping early, so timing does not tell which step matched.
         for offset in range(-self._window, self._window + 1):
-            if hmac.compare_digest(hotp.generate(step + offset), given):
+            # No step before T0 exists (the HOTP counter is unsigned).
+            if step + offset >= 0 and hmac.compare_digest(hotp.generate(step + offset), given):
                 matched = step + offset
         if matched is None:
             raise MFAError(MFAReason.INVALID_CODE)
@@ -393,9 +413,11 @@ def _parse_step(raw: bytes) -> int | None:
 def _normalize_recovery(code: str) -> str | None:
     if not isinstance(code, str):
         raise TypeError("code must be a str")
-    if len(code) > _MAX_CODE_INPUT:
+    # ASCII first: str.upper() maps some non-ASCII letters onto ASCII ones
+    # ("\u017f" -> "S", "\u0131" -> "I"), so look-alikes would be accepted.
+    if len(code) > _MAX_CODE_INPUT or not code.isascii():
         return None
-    text = code.replace("-", "").replace(" ", "").upper()
+    text = code.strip(_ASCII_WHITESPACE).replace("-", "").replace(" ", "").upper()
     # Crockford base32 reads O as 0 and I/L as 1, so misread codes still work.
     text = text.translate(str.maketrans("OIL", "011"))
     if len(text) != _RECOVERY_SYMBOLS or any(c not in _CROCKFORD for c in text):

@@ -311,7 +311,8 @@ def test_junk_codes_raise_only_mfa_error(code: str) -> None:
     except MFAError as exc:
         assert_no_leak(exc, code) if len(code) > 3 else None
     else:
-        assert code.replace(" ", "") in {totp.code(secret, now=T0 + o * STEP) for o in (-1, 0, 1)}
+        accepted = code.strip(" \t\r\n").replace(" ", "")
+        assert accepted in {totp.code(secret, now=T0 + o * STEP) for o in (-1, 0, 1)}
 
 
 def test_errors_do_not_leak_code_or_secret() -> None:
@@ -551,3 +552,125 @@ def test_recovery_misuse_and_leaks() -> None:
         box.use(codes[0], user="alice")
     assert_no_leak(info.value, codes[0], codes[0].replace("-", ""))
     assert repr(box) == "RecoveryCodes(count=2, namespace='recovery')"
+
+
+# --- regressions from the adversarial review ----------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_first_step_after_epoch_verifies_without_negative_counter() -> None:
+    # The window's "-1" step at T = 0 used to reach HOTP as counter -1
+    # and escape as a ValueError from cryptography.
+    totp = TOTP(MemoryStore(), issuer="Example")
+    secret = generate_totp_secret()
+    now = EPOCH + timedelta(seconds=5)
+    with pytest.raises(MFAError) as info:
+        totp.verify(
+            "000000" if totp.code(secret, now=now) != "000000" else "111111",
+            secret=secret,
+            user="alice",
+            now=now,
+        )
+    assert info.value.reason is MFAReason.INVALID_CODE
+    totp.verify(totp.code(secret, now=now), secret=secret, user="alice", now=now)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime.min.replace(tzinfo=UTC),
+    ],
+)
+def test_time_before_epoch_is_a_configuration_error(now: datetime) -> None:
+    totp = TOTP(MemoryStore(), issuer="Example")
+    secret = generate_totp_secret()
+    with pytest.raises(ConfigurationError):
+        totp.code(secret, now=now)
+    with pytest.raises(ConfigurationError):
+        totp.verify("123456", secret=secret, user="alice", now=now)
+
+
+@pytest.mark.parametrize("wrap", [" {} ", "{}\n", "\t{}\r\n", "  {}"])
+def test_whitespace_around_code_is_ignored(wrap: str) -> None:
+    totp = TOTP(MemoryStore(), issuer="Example")
+    secret = generate_totp_secret()
+    totp.verify(wrap.format(totp.code(secret, now=T0)), secret=secret, user="alice", now=T0)
+
+
+@pytest.mark.parametrize(
+    "zero",
+    [0xFF10, 0x0660, 0x06F0, 0x0966, 0x1D7CE],  # fullwidth, Arabic-Indic, ..., math bold
+)
+def test_unicode_digits_of_the_right_code_are_malformed(zero: int) -> None:
+    translate = str.maketrans({str(d): chr(zero + d) for d in range(10)})
+    totp = TOTP(MemoryStore(), issuer="Example")
+    secret = generate_totp_secret()
+    code = totp.code(secret, now=T0)
+    with pytest.raises(MFAError) as info:
+        totp.verify(code.translate(translate), secret=secret, user="alice", now=T0)
+    assert info.value.reason is MFAReason.MALFORMED
+    # Nothing was consumed: the real code still works.
+    totp.verify(code, secret=secret, user="alice", now=T0)
+
+
+def test_non_ascii_secret_is_refused_not_case_folded() -> None:
+    # "\u0131".upper() == "I": the secret must not decode via case folding.
+    totp = TOTP(MemoryStore(), issuer="Example")
+    with pytest.raises(ConfigurationError):
+        totp.code("\u0131" * 32, now=T0)
+
+
+def test_skew_beyond_window_refused_on_both_sides(store: Store) -> None:
+    totp = TOTP(store, issuer="Example")
+    secret = generate_totp_secret()
+    for offset in (-2, 2, -10, 10):
+        user = f"user{offset}"  # separate failure counters
+        with pytest.raises(MFAError) as info:
+            totp.verify(totp.code(secret, now=T0 + offset * STEP), secret=secret, user=user, now=T0)
+        assert info.value.reason is MFAReason.INVALID_CODE
+
+
+def test_replay_refused_at_every_later_step_of_the_window(store: Store) -> None:
+    totp = TOTP(store, issuer="Example")
+    secret = generate_totp_secret()
+    code = totp.code(secret, now=T0)
+    totp.verify(code, secret=secret, user="alice", now=T0)
+    for later in (T0, T0 + timedelta(seconds=29), T0 + STEP):
+        with pytest.raises(MFAError) as info:
+            totp.verify(code, secret=secret, user="alice", now=later)
+        assert info.value.reason is MFAReason.REPLAYED
+
+
+def test_throttled_after_limit_even_with_the_right_code(store: Store) -> None:
+    clock = FixedClock(T0)
+    totp = TOTP(store, issuer="Example", failure_limit=5, clock=clock)
+    secret = generate_totp_secret()
+    good = totp.code(secret)
+    bad = "000000" if good != "000000" else "111111"
+    for _ in range(5):
+        clock.advance(timedelta(minutes=2))  # past every progressive delay
+        with pytest.raises(MFAError):
+            totp.verify(bad, secret=secret, user="alice")
+    clock.advance(timedelta(minutes=2))
+    with pytest.raises(MFAError) as info:
+        totp.verify(totp.code(secret), secret=secret, user="alice")
+    assert info.value.reason is MFAReason.THROTTLED
+
+
+def _code_with(codes: list[str], letters: str) -> str:
+    return next(c for c in codes if any(ch in c for ch in letters))
+
+
+def test_recovery_code_unicode_lookalikes_are_malformed() -> None:
+    # "\u017f".upper() == "S" and "\u0131".upper() == "I" (read as 1).
+    rc = RecoveryCodes(MemoryStore(), count=32)
+    codes = rc.generate("alice")
+    code = _code_with(codes, "S1")
+    mangled = code.lower().replace("s", "\u017f").replace("1", "\u0131")
+    with pytest.raises(MFAError) as info:
+        rc.use(mangled, user="alice")
+    assert info.value.reason is MFAReason.MALFORMED
+    rc.use(code, user="alice")
