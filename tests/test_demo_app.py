@@ -8,9 +8,15 @@ Every guard the demo relies on has a test that fails if the guard is removed.
 from __future__ import annotations
 
 import io
+import os
 import re
+import signal
+import socket
 import sqlite3
 import struct
+import subprocess
+import sys
+import types
 import zlib
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,14 +27,20 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.serving import BaseWSGIServer
 
+from examples.demo.keystore import KEK_ENV, load_or_create_keys
 from examples.demo.testclient import STRONG, Client, Demo, running_demo
-from securekit.errors import InvalidTokenError
+from securekit import cli
+from securekit._commands import demo as demo_command
+from securekit.errors import InvalidTokenError, SecurekitError
 from securekit.headers import audit_headers
+from securekit.keys import LocalKeyWrapper
 from securekit.testing import FixedClock
 from securekit.testing import strategies as attack
 from securekit.testing.jwt_attacks import JWTTarget, jwt_attack_tokens
 from securekit.testing.payloads import xss
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.network
 
@@ -552,7 +564,7 @@ def test_api_rejects_every_jwt_attack(demo: Demo, alice: Client) -> None:
             answer = api.get(
                 "/api/notes", headers={"Authorization": f"Bearer {attack_token.token}"}
             )
-        except httpx.LocalProtocolError:
+        except (httpx.LocalProtocolError, UnicodeEncodeError):
             # Not a legal header value (empty, control characters): no client
             # can send it; the verifier must still refuse it.
             with pytest.raises(InvalidTokenError):
@@ -651,3 +663,143 @@ def test_login_junk_gets_the_generic_answer(demo: Demo, username: str, password:
 def test_hostile_avatar_names_are_rejected(demo: Demo, alice: Client, name: str) -> None:
     assert upload(alice, png(), name, "image/png") == 400
     assert list(demo.services.avatars_dir.iterdir()) == []
+
+
+# -- the `securekit demo` command ---------------------------------------------------------
+
+
+def test_demo_command_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--host" in out
+    assert "--data-dir" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--host", "0.0.0.0", "--port", "0"],
+        ["demo", "--host", "example.com", "--port", "0"],
+        ["demo", "--port", "70000"],
+    ],
+)
+def test_demo_command_refuses_bad_addresses(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*argv, "--data-dir", str(tmp_path)]) == cli.EXIT_USAGE
+    assert "securekit" in capsys.readouterr().err
+    assert not (tmp_path / "keys").exists()
+
+
+def test_demo_command_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = cli.main(["demo", "--port", str(port), "--data-dir", str(tmp_path)])
+    assert code == cli.EXIT_USAGE
+    assert "another --port" in capsys.readouterr().err
+
+
+def test_demo_command_serves_until_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(self: object, poll_interval: float = 0.5) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", interrupted)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert cli.main(["demo", "--port", "0"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert re.search(r"serving http://127\.0\.0\.1:\d+/", out)
+    assert "stopped" in out
+    data = tmp_path / "securekit-demo"
+    assert sorted(p.name for p in (data / "keys").iterdir()) == [
+        "aead.json",
+        "mac.json",
+        "signing.json",
+    ]
+    assert (data / "kek.secret").stat().st_mode & 0o077 == 0
+    assert b"material" not in (data / "keys" / "aead.json").read_bytes()  # wrapped
+    # werkzeug's own serve_forever returns (rather than raises) on Ctrl+C.
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", lambda _self, _poll_interval=0.5: None)
+    assert "[::1]" in cli_url(["demo", "--host", "::1", "--port", "0"], tmp_path, capsys)
+
+
+def cli_url(argv: list[str], data: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert cli.main([*argv, "--data-dir", str(data / "other")]) == cli.EXIT_OK
+    return capsys.readouterr().out
+
+
+def test_keys_survive_a_restart_and_a_wrong_kek_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load_or_create_keys(tmp_path, environ={})
+    again = load_or_create_keys(tmp_path, environ={})
+    assert first.aead.primary.id == again.aead.primary.id
+    monkeypatch.setenv(KEK_ENV, LocalKeyWrapper.new_kek().reveal())
+    with pytest.raises(SecurekitError):
+        load_or_create_keys(tmp_path)
+
+
+def test_demo_command_without_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(demo_command, "_ROOT", tmp_path)
+    assert cli.main(["demo", "--data-dir", str(tmp_path)]) == cli.EXIT_USAGE
+    assert "pip install -e '.[flask]'" in capsys.readouterr().err
+
+
+def test_demo_command_without_flask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_flask(name: str) -> types.ModuleType:
+        raise ModuleNotFoundError("No module named 'flask'", name="flask")
+
+    monkeypatch.setattr(demo_command, "_import", no_flask)
+    assert cli.main(["demo", "--data-dir", str(tmp_path)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "needs flask" in err
+    assert "[flask]" in err
+
+
+def test_demo_command_refuses_a_shadowing_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impostor = types.ModuleType("examples.demo")
+    impostor.__file__ = str(tmp_path / "elsewhere" / "__init__.py")
+    monkeypatch.setattr(demo_command, "_import", lambda _name: impostor)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(ROOT)])
+    assert cli.main(["demo", "--data-dir", str(tmp_path)]) == cli.EXIT_USAGE
+    assert "shadows" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_securekit_demo_really_serves(tmp_path: Path) -> None:
+    """The README path: the console command serves until Ctrl+C (SIGINT)."""
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    env.pop("COVERAGE_PROCESS_START", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "securekit", "demo", "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        found = re.search(r"(http://127\.0\.0\.1:\d+/)", first)
+        assert found, first
+        page = httpx.get(found.group(1) + "register", timeout=30)
+        assert page.status_code == 200
+        assert page.headers["Content-Security-Policy"].startswith("script-src 'nonce-")
+        assert any(h.startswith("__Host-csrf=") for h in page.headers.get_list("set-cookie"))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 from pathlib import Path
@@ -72,7 +73,12 @@ def serve_app(
     _check_loopback(host)
     # Bind first so that port 0 resolves to the real port, then build the
     # app for that origin and attach it.
-    server = make_server(host, port, _placeholder, threaded=True)
+    try:
+        server = make_server(host, port, _placeholder, threaded=True)
+    except SystemExit:
+        # werkzeug prints the cause and exits when it cannot bind; turn that
+        # back into an error the caller can handle.
+        raise OSError(errno.EADDRINUSE, "cannot bind the address") from None
     bound_port = server.server_port
     server.app = create_app(
         data_dir, origins=origins_for(host, bound_port), hasher=hasher, clock=clock

@@ -76,6 +76,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=_demo)
 
 
+def _import(name: str) -> ModuleType:
+    """Import ``name`` (a seam for tests)."""
+    return importlib.import_module(name)
+
+
 def _load_demo() -> _Demo:
     """Import ``examples.demo`` from this checkout."""
     package = _ROOT / "examples" / "demo" / "__init__.py"
@@ -84,7 +89,7 @@ def _load_demo() -> _Demo:
     if str(_ROOT) not in sys.path:
         sys.path.insert(0, str(_ROOT))
     try:
-        module: ModuleType = importlib.import_module("examples.demo")
+        module = _import("examples.demo")
     except ModuleNotFoundError as exc:
         missing = exc.name or "a dependency"
         raise _DemoMissingError(
@@ -121,9 +126,11 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"data directory: {data_dir}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     try:
+        # werkzeug's serve_forever returns on Ctrl+C; other servers raise.
         server.serve_forever()
     except KeyboardInterrupt:
-        print("securekit demo: stopped", flush=True)
+        pass
     finally:
         server.server_close()
+    print("securekit demo: stopped", flush=True)
     return EXIT_OK
