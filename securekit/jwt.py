@@ -139,7 +139,12 @@ def _audiences(value: object) -> frozenset[str]:
 
 def _normalize_typ(value: str) -> str:
     # RFC 7515 section 4.1.9: typ is a media type, compared case-insensitively,
-    # and "application/" may be omitted.
+    # and "application/" may be omitted. Media types are ASCII (RFC 6838
+    # section 4.2): a non-ASCII value is kept as-is so that it never matches,
+    # since Unicode case folding maps some letters onto ASCII ones (U+212A
+    # KELVIN SIGN lower-cases to "k").
+    if not value.isascii():
+        return value
     lowered = value.lower()
     return lowered.removeprefix("application/")
 

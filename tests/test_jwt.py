@@ -682,6 +682,16 @@ def test_typ_media_type_forms(typ: str) -> None:
     assert verifier_for().verify(make_token("EdDSA", header=header)).subject == "user-1"
 
 
+def test_typ_is_compared_as_ascii_only() -> None:
+    # U+212A KELVIN SIGN lower-cases to "k": "\u212ayc+jwt" must not match "kyc+jwt".
+    kid = ring_for("EdDSA").primary.thumbprint()
+    verifier = verifier_for(token_type="kyc+jwt")
+    good = make_token("EdDSA", header={"alg": "EdDSA", "kid": kid, "typ": "KYC+JWT"})
+    assert verifier.verify(good).token_type == "kyc+jwt"
+    kelvin = make_token("EdDSA", header={"alg": "EdDSA", "kid": kid, "typ": "\u212ayc+jwt"})
+    assert reason_of(lambda: verifier.verify(kelvin)) is TokenReason.WRONG_TYPE
+
+
 def test_id_token_verifier_type() -> None:
     header = {"alg": "EdDSA", "kid": ring_for("EdDSA").primary.thumbprint(), "typ": "JWT"}
     token = make_token("EdDSA", header=header)
