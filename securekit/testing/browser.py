@@ -192,6 +192,9 @@ class _Server(ThreadingHTTPServer):
     beacons: list[str]
     lock: threading.Lock
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet: frames navigate away mid-response (broken pipes) by design."""
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
