@@ -35,6 +35,9 @@ from tests.benchmarks._harness import QUICK, compare
 TARGET = 1.3
 #: Regression guard for the rate-limit comparison with `limits` (no issue target).
 LIMITS_GUARD = 2.5
+#: Redis runs in its own process on a shared 2-core machine: many short
+#: interleaved rounds give the best-of-N a fair chance on both sides.
+ROUNDS: dict[str, Any] = {"rounds": 21, "round_seconds": 0.1}
 IDLE, ABSOLUTE = 1800.0, 43200.0
 
 
@@ -205,6 +208,7 @@ def test_sessions_redis(server: RedisServer) -> None:
             f"sessions.{op} on Redis",
             {"raw redis-py": theirs[op], "securekit": ours[op]},
             baseline="raw redis-py",
+            **ROUNDS,
         )
         for op in ("create", "get", "rotate")
     ]
@@ -224,6 +228,7 @@ def test_sessions_sqlite(tmp_path: Path) -> None:
             f"sessions.{op} on SQLite",
             {"raw sqlite3": theirs[op], "securekit": ours[op]},
             baseline="raw sqlite3",
+            **ROUNDS,
         )
         for op in ("create", "get", "rotate")
     ]
@@ -260,6 +265,7 @@ def test_ratelimit_vs_limits(server: RedisServer) -> None:
             "securekit": lambda: ours.hit("bench:user-1"),
         },
         baseline="limits (sliding window counter)",
+        **ROUNDS,
     )
     # No target in the issue: recorded for comparison. A regression guard only.
     _check([result], LIMITS_GUARD)
