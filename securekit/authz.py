@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import enum
 import functools
+import hmac
 import inspect
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -183,6 +185,22 @@ class Decision:
     rule: str | None
 
 
+def _refuse_case_twins(names: Iterable[str], what: str) -> None:
+    """Refuse two names that differ only in letter case ("admin" / "Admin").
+
+    Names are matched exactly, so twins would be two unrelated grants that
+    a reader (or a case-insensitive identity provider) takes for one.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.lower()
+        if folded in seen and seen[folded] != name:
+            raise ConfigurationError(
+                f"{what} names differ only in case: {seen[folded]!r}, {name!r}"
+            )
+        seen[folded] = name
+
+
 def _resource_type(resource: object) -> str:
     return "none" if resource is None else type(resource).__name__
 
@@ -223,6 +241,8 @@ class Policy:
         if isinstance(actions, str) or not isinstance(actions, Collection):
             raise TypeError("actions must be a collection of action names")
         self._actions = frozenset(_name(a, "action") for a in actions)
+        _refuse_case_twins(self._actions, "action")
+        _refuse_case_twins([str(name) for name in roles], "role")
         grants: dict[Role, frozenset[str]] = {}
         for role_name, granted in roles.items():
             role = Role(_name(role_name, "role"))
@@ -591,10 +611,26 @@ class Scope:
                 raise PermissionDeniedError(PermissionReason.NOT_FOUND)
             raise TypeError("subject must be a Subject")
         value = subject.tenant if self.by_tenant else subject.id
-        if value is None:
-            # A subject without a tenant sees no tenant's data.
+        if not value:
+            # A subject without a tenant (or with an empty one) sees no
+            # tenant's data: "" must never match rows whose tenant is "".
             raise PermissionDeniedError(PermissionReason.NOT_FOUND)
         return value
+
+    def _field_value(self, obj: object) -> str | None:
+        if obj is None:
+            return None
+        try:
+            actual = obj.get(self.field) if isinstance(obj, Mapping) else getattr(obj, self.field)
+        except Exception:  # noqa: BLE001 - a broken object is as invisible as a missing one
+            return None
+        if isinstance(actual, int) and not isinstance(actual, bool):
+            # Integer primary keys compare by their decimal form.
+            return str(actual)
+        if isinstance(actual, uuid.UUID):
+            # UUID columns compare by their canonical (lower-case, hyphenated) form.
+            return str(actual)
+        return actual if isinstance(actual, str) else None
 
     def filter(self, subject: Subject | None) -> dict[str, str]:
         """Keyword criteria restricting a query to what ``subject`` may see.
@@ -608,18 +644,20 @@ class Scope:
     def check(self, subject: Subject | None, obj: T | None) -> T:
         """Return ``obj`` if it belongs to ``subject``, else raise "not found".
 
+        A missing object, a foreign object and an object without a readable
+        scope field take the same path (one constant-time comparison) and
+        raise the same error, so neither the answer nor its timing tells
+        them apart.
+
         Raises:
             PermissionDeniedError: ``NOT_FOUND`` for a missing object, a
                 foreign object and an object without the scope field alike.
         """
-        owner = self._owner(subject)
-        if obj is None:
-            raise PermissionDeniedError(PermissionReason.NOT_FOUND)
-        actual = obj.get(self.field) if isinstance(obj, Mapping) else getattr(obj, self.field, None)
-        if isinstance(actual, int) and not isinstance(actual, bool):
-            # Integer primary keys compare by their decimal form.
-            actual = str(actual)
-        if not isinstance(actual, str) or actual != owner:
+        owner = self._owner(subject).encode("utf-8", "surrogatepass")
+        actual = self._field_value(obj)
+        presented = b"" if actual is None else actual.encode("utf-8", "surrogatepass")
+        # owner is never empty, so b"" (missing object) never matches.
+        if not hmac.compare_digest(presented, owner) or obj is None:
             raise PermissionDeniedError(PermissionReason.NOT_FOUND)
         return obj
 

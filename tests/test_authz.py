@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from securekit import authz as authz_module
 from securekit.authz import (
     GUARD_ATTRIBUTE,
     PUBLIC_ATTRIBUTE,
@@ -27,6 +30,7 @@ from securekit.authz import (
     require,
 )
 from securekit.errors import ConfigurationError, PermissionDeniedError, PermissionReason
+from securekit.safe_errors import problem_response
 from tests._leak import assert_no_leak
 
 ACTIONS = {"doc:read", "doc:edit", "doc:delete", "admin:panel"}
@@ -588,3 +592,97 @@ def test_scope_misuse() -> None:
         scope.filter(None)
     with pytest.raises(TypeError):
         scope.filter("alice")  # type: ignore[arg-type]
+
+
+# --- regressions from the adversarial review ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "actions"),
+    [
+        ({"admin": set(), "Admin": set()}, {"doc:read"}),
+        ({"admin": {"doc:read"}}, {"doc:read", "Doc:Read"}),
+    ],
+)
+def test_names_differing_only_in_case_are_refused(
+    roles: dict[str, set[str]], actions: set[str]
+) -> None:
+    with pytest.raises(ConfigurationError, match="only in case"):
+        Policy(roles, actions=actions)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["Admin", "ADMIN", " admin", "admin ", "admin\n", "\uff41dmin", "adm\u0131n", "admin\u200b"],
+)
+def test_role_string_variants_never_resolve_to_the_role(variant: str) -> None:
+    policy = make_policy()
+    with pytest.raises(ConfigurationError):
+        policy.subject("mallory", roles=[variant])
+    with pytest.raises(ConfigurationError):
+        policy.role(variant)
+    # A subject *named* like the role gains nothing either.
+    assert not policy.allowed(policy.subject(variant.strip() or "x"), "admin:panel")
+
+
+def test_scope_uuid_owner_compares_canonically() -> None:
+    owner = uuid.UUID(int=0xABC)
+    scope = Scope()
+    assert scope.check(Subject(id=str(owner)), {"owner_id": owner}) == {"owner_id": owner}
+    with pytest.raises(PermissionDeniedError):
+        scope.check(Subject(id=str(uuid.UUID(int=0xABD))), {"owner_id": owner})
+
+
+class _Exploding:
+    @property
+    def owner_id(self) -> str:
+        raise RuntimeError("database detached")
+
+
+def test_scope_object_whose_field_raises_is_not_found() -> None:
+    with pytest.raises(PermissionDeniedError) as info:
+        Scope().check(Subject(id="alice"), _Exploding())
+    assert info.value.reason is PermissionReason.NOT_FOUND
+
+
+def test_scope_empty_tenant_sees_nothing() -> None:
+    scope = Scope(field="tenant_id", by_tenant=True)
+    with pytest.raises(PermissionDeniedError):
+        scope.check(Subject(id="x", tenant=""), {"tenant_id": ""})
+    with pytest.raises(PermissionDeniedError):
+        scope.filter(Subject(id="x", tenant=""))
+
+
+def test_scope_missing_and_foreign_take_the_same_comparison(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[bytes, bytes]] = []
+    real = authz_module.hmac.compare_digest
+
+    def counting(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(authz_module.hmac, "compare_digest", counting)
+    scope = Scope()
+    alice = Subject(id="alice")
+    for obj in (None, {"owner_id": "bob"}, {"owner_id": "alicf"}, object()):
+        with pytest.raises(PermissionDeniedError):
+            scope.check(alice, obj)
+    # One constant-time comparison on every path, missing object included.
+    assert len(calls) == 4
+    assert all(b == b"alice" for _a, b in calls)
+
+
+def test_scope_missing_and_foreign_give_identical_problem_bodies() -> None:
+    scope = Scope()
+    alice = Subject(id="alice")
+    bodies = []
+    for doc_id in (2, 99):
+        with pytest.raises(PermissionDeniedError) as info:
+            scope.load(alice, lookup, id=doc_id)
+        response = problem_response(info.value, correlation_id="corr-id-123")
+        assert response.status == 404
+        bodies.append((json.loads(response.content), dict(response.headers)))
+        assert repr(info.value) == repr(PermissionDeniedError(PermissionReason.NOT_FOUND))
+    assert bodies[0] == bodies[1]
