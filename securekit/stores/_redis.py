@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 import redis
 import redis.asyncio
@@ -172,9 +171,8 @@ return 1
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan(Generic[R]):
-    """One store operation as Redis will run it."""
+class _Plan(NamedTuple, Generic[R]):
+    """One store operation as Redis will run it (a tuple: built per call, so cheap)."""
 
     script: str | None  # a key of SCRIPTS, or None for a plain command
     keys: tuple[str, ...]
