@@ -103,11 +103,15 @@ def token() -> Response:
     return _pair(svc.refresh_tokens.issue(subject=str(user.id), claims={"role": user.role}))
 
 
+# --8<-- [start:refresh]
 @bp.post("/refresh")
 def refresh() -> Response:
     """Rotate a refresh token; reuse of an old one revokes the family."""
     data = _body()
     return _pair(services().refresh_tokens.rotate(_field(data, "refresh_token")))
+
+
+# --8<-- [end:refresh]
 
 
 @bp.get("/notes")

@@ -140,6 +140,7 @@ def _password_advice(exc: WeakPasswordError) -> str:
     }.get(exc.reason.value, "Choose a different password.")
 
 
+# --8<-- [start:login]
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | BaseResponse | tuple[str, int]:
     """Log in: throttled, enumeration-safe, upgrading old hashes."""
@@ -170,6 +171,9 @@ def login() -> str | BaseResponse | tuple[str, int]:
         return _redirect("/login/totp")
     log_in(user.id, STAGE_FULL)
     return _redirect("/")
+
+
+# --8<-- [end:login]
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
@@ -233,6 +237,7 @@ def notes() -> str:
     return render_template("notes.html", notes=shown)
 
 
+# --8<-- [start:notes]
 @bp.post("/notes")
 def add_note() -> BaseResponse:
     """Encrypt a note with Aead, bound to its owner and id, and store it."""
@@ -244,6 +249,9 @@ def add_note() -> BaseResponse:
     envelope = svc.aead.encrypt(text.encode(), context=note_context(user.id, note_id))
     svc.db.add_note(note_id, user.id, envelope, now=svc.clock())
     return _redirect("/notes")
+
+
+# --8<-- [end:notes]
 
 
 @bp.post("/notes/<note_id>/delete")
@@ -263,6 +271,7 @@ def account() -> str:
     return render_template("account.html", user=user, avatar=avatar, upload_error=None)
 
 
+# --8<-- [start:avatar]
 @bp.post("/account/avatar")
 def upload_avatar() -> str | BaseResponse | tuple[str, int]:
     """Check the upload's real content, store it under a generated name."""
@@ -316,6 +325,9 @@ def avatar(user_id: int) -> Response:
     )
     data = safe_join(svc.avatars_dir, record.storage_name).read_bytes()
     return Response(data, headers=download_headers(checked, inline=True))
+
+
+# --8<-- [end:avatar]
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])

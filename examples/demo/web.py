@@ -195,6 +195,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+# --8<-- [start:install]
 def install(app: Flask, svc: Services) -> None:
     """Install securekit's Flask extension and the demo's plumbing on ``app``."""
     app.extensions[_EXTENSION] = svc
@@ -212,3 +213,6 @@ def install(app: Flask, svc: Services) -> None:
     app.register_error_handler(Exception, _error_page)
     app.after_request(_no_store)
     app.jinja_env.globals["current_user"] = current_user
+
+
+# --8<-- [end:install]
