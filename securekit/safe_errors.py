@@ -16,6 +16,9 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 import functools
 import json
 import logging
@@ -24,6 +27,7 @@ import re
 import secrets
 import sys
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
@@ -135,18 +139,31 @@ SENSITIVE_KEYS: Final = frozenset(
         "account_number",
         "routing_number",
         "connection_string",
+        "credit_card",
+        "card_num",
+        "cc_num",
+        "database_url",
+        "db_url",
+        "security_token",
     }
 )
 #: Keys that are sensitive only as a whole name (fragments would over-match).
 _SENSITIVE_EXACT: Final = frozenset(
-    {"key", "pin", "code", "sig", "pass", "mfa", "dsn", "pan", "ssn", "otp", "totp", "hotp", "auth"}
+    {
+        *("key", "pin", "code", "sig", "pass", "mfa", "dsn", "pan", "ssn", "otp", "totp", "hotp"),
+        *("auth", "pw", "private", "card", "cc", "ccn"),
+    }
 )
+#: Words that mark a secret wherever they stand as a whole ``_``-separated
+#: part of a name (``db_pass``, ``user_pw``, ``sms_otp``); the other exact
+#: names would over-match as parts (``status_code``, ``cache_key``).
+_SENSITIVE_PARTS: Final = frozenset({"pass", "pw", "pin", "ssn", "dsn", "otp"})
 #: Nesting below this depth is masked whole rather than walked (fail closed).
 _MAX_DEPTH: Final = 32
 
 _KEYWORDS: Final = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|authorization|cookie|session(?:id)?|credentials?|client[_-]?secret"
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_\- ]?key|access[_-]?key|private[_-]?key"
+    r"|authorization|cookie|session(?:id)?|credentials?|client[_-]?secret|csrf|xsrf"
 )
 _Replacement = str | Callable[[re.Match[str]], str]
 
@@ -178,11 +195,11 @@ _RULES: Final = (
     # PEM private keys (PKCS#1, PKCS#8, encrypted, OpenSSH, EC, DSA).
     _Rule(
         re.compile(
-            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?"
-            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|\Z)"
+            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)"
         ),
         MASK,
-        ("PRIVATE KEY-----",),
+        ("PRIVATE KEY-----", "PRIVATE KEY BLOCK-----"),
     ),
     # Whole header lines whose value is a credential list (RFC 9110 11.6.2,
     # RFC 6265 section 4): everything to the end of the line.
@@ -214,7 +231,10 @@ _RULES: Final = (
     # name=value / "name": "value" where the name says secret (quotes kept).
     _Rule(
         re.compile(
-            rf"((?:{_KEYWORDS})[A-Za-z0-9_\-]{{0,32}}[\"']?\s{{0,5}}[=:]\s{{0,5}})"
+            # A Python bytes/str literal prefix (b'...', u"...") stays with the
+            # name so that the quoted branch masks the whole literal.
+            rf"((?:{_KEYWORDS})[A-Za-z0-9_\-]{{0,32}}[\"']?\s{{0,5}}[=:]\s{{0,5}}"
+            r"(?:[bBrRuU]{1,2}(?=[\"']))?)"
             r"(?:(\")(?:[^\"\\\r\n]|\\.)*\"?|(')(?:[^'\\\r\n]|\\.)*'?|[^\s&,;\"'<>]+)",
             re.IGNORECASE | re.ASCII,
         ),
@@ -229,6 +249,8 @@ _RULES: Final = (
             "cookie",
             "session",
             "credential",
+            "csrf",
+            "xsrf",
         ),
         fold=True,
     ),
@@ -247,7 +269,7 @@ _RULES: Final = (
             r"|ya29\.[0-9A-Za-z_\-]{20,}"  # Google OAuth access token
             r"|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"  # GitHub
             r"|glpat-[A-Za-z0-9_\-]{20,}"  # GitLab
-            r"|xox[abposr]-[A-Za-z0-9\-]{10,250}"  # Slack
+            r"|xox[abposre]-[A-Za-z0-9\-]{10,250}|xapp-[0-9]-[A-Za-z0-9\-]{10,250}"  # Slack
             r"|[rsp]k_(?:live|test)_[0-9A-Za-z]{10,247}"  # Stripe
             r"|whsec_[0-9A-Za-z]{20,}"  # Stripe webhook secret
             r"|sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}"  # OpenAI / Anthropic
@@ -259,7 +281,8 @@ _RULES: Final = (
         (
             *("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA"),
             *("AROA", "AIza", "ya29.", "gh", "glpat-", "xox", "k_live_", "k_test_", "whsec_"),
-            *("sk-", "npm_", "SG."),
+            # "github_pat_" does not contain "gh": it needs its own trigger.
+            *("sk-", "npm_", "SG.", "github_pat_", "xapp-"),
         ),
     ),
     # Azure storage / Service Bus connection strings, SAS signatures.
@@ -351,20 +374,41 @@ def redact_text(text: str) -> str:
     return _DIGIT_RUN.sub(_mask_cards, text)
 
 
+# A lowercase-to-uppercase boundary ("apiKey", "clientSecret") starts a word.
+_CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS: Final = str.maketrans({"-": "_", " ": "_", ".": "_"})
+
+
 def _normalize_key(key: str) -> str:
-    return key.lower().replace("-", "_").replace(" ", "_")
+    # camelCase, kebab-case, dotted and spaced names all become snake_case,
+    # so "apiKey", "api-key", "API Key" and "api.key" are one name.
+    return _CAMEL_BOUNDARY.sub("_", key).lower().translate(_SEPARATORS)
 
 
 _FRAGMENTS: Final = re.compile("|".join(sorted(map(re.escape, SENSITIVE_KEYS))))
+# Multi-word fragments also match with the separators dropped ("passWord",
+# "pass_word", "APIKEY", "connectionstring" -> "apikey", "connectionstring").
+_COMPACT_FRAGMENTS: Final = re.compile(
+    "|".join(sorted(re.escape(f.replace("_", "")) for f in SENSITIVE_KEYS if "_" in f))
+)
 
 
 @functools.lru_cache(maxsize=4096)
 def _sensitive_name(key: str, extra: frozenset[str]) -> bool:
     # Cached: logs repeat the same few key names; the cache is bounded.
     name = _normalize_key(key)
-    if name in _SENSITIVE_EXACT or name in extra or _FRAGMENTS.search(name):
+    compact = name.replace("_", "")
+    if (
+        name in _SENSITIVE_EXACT
+        or compact in _SENSITIVE_EXACT
+        or name in extra
+        or _FRAGMENTS.search(name)
+        or _FRAGMENTS.search(compact)
+        or _COMPACT_FRAGMENTS.search(compact)
+        or not _SENSITIVE_PARTS.isdisjoint(name.split("_"))
+    ):
         return True
-    return any(fragment in name for fragment in extra)
+    return any(fragment in name or fragment.replace("_", "") in compact for fragment in extra)
 
 
 def _sensitive_key(key: object, extra: frozenset[str]) -> bool:
@@ -373,6 +417,38 @@ def _sensitive_key(key: object, extra: frozenset[str]) -> bool:
     if not isinstance(key, str):
         return False
     return _sensitive_name(str(key), extra)
+
+
+# Leaf types whose text cannot hold a secret; anything else is rendered to
+# check (an exception, a request object or a dataclass may carry one).
+_PLAIN_TYPES: Final = (
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+    enum.Enum,
+)
+
+
+def _redact_object(value: object) -> object:
+    """Return ``value``, or its redacted ``repr`` when its text holds a secret.
+
+    Renderers show other objects through ``repr`` (structlog, ``%r``) or
+    ``str`` (``%s``, logging extras): both are checked, and an object whose
+    text cannot be produced at all is masked (fail closed).
+    """
+    if isinstance(value, _PLAIN_TYPES):
+        return value
+    try:
+        shown = repr(value)
+        printed = str(value)
+    except Exception:  # noqa: BLE001 - any __repr__/__str__ may raise
+        return MASK
+    cleaned = redact_text(shown)
+    if cleaned != shown or redact_text(printed) != printed:
+        return cleaned if cleaned != shown else MASK
+    return value
 
 
 def _redact(
@@ -400,7 +476,7 @@ def _redact(
             return MASK
         return value
     if not isinstance(value, Mapping | list | tuple | set | frozenset):
-        return value
+        return _redact_object(value)
     if depth >= _MAX_DEPTH or id(value) in seen:
         # Too deep or a cycle: masking the whole branch fails closed.
         return MASK
@@ -511,7 +587,15 @@ class RedactingFilter(logging.Filter):
         if isinstance(message, str):
             template = redact_text(message) if not args else message
         else:
-            template = str(_redact(message, extra, 0, set()))
+            # A container is redacted by key first; any other object (an
+            # exception) is rendered as logging would (str), then both are
+            # scanned as text.
+            if isinstance(message, Mapping | list | tuple | set | frozenset):
+                message = _redact(message, extra, 0, set())
+            try:
+                template = redact_text(str(message))
+            except Exception:  # noqa: BLE001 - a broken __str__ must not drop the record
+                template = "[unprintable message redacted]"
         if args:
             # Keys only here: the formatted message is scanned as a whole below.
             safe_args = _redact(args, extra, 0, set(), scan=False)
@@ -666,7 +750,13 @@ def new_correlation_id() -> str:
 
 def _retry_after(exc: RateLimitedError) -> str:
     seconds = getattr(exc, "retry_after", 0.0)
-    if not isinstance(seconds, int | float) or not math.isfinite(seconds):
+    # Anything but a finite number asks for the longest wait (fail closed);
+    # ints skip math.isfinite, which raises OverflowError for 10**400.
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or (isinstance(seconds, float) and not math.isfinite(seconds))
+    ):
         seconds = _MAX_RETRY_AFTER
     # RFC 9110 section 10.2.3: delay-seconds is a non-negative integer.
     return str(min(max(math.ceil(seconds), 1), _MAX_RETRY_AFTER))

@@ -798,3 +798,136 @@ def test_enumeration_safe_messages_do_not_reveal_account_state(message: str) -> 
     ]:
         assert revealing not in lowered
     assert message.endswith(".")
+
+
+# --- review regressions (adversarial review, key spellings and value formats) --------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "apiKey",
+        "clientSecret",
+        "accessToken",
+        "refreshToken",
+        "privateKey",
+        "connectionString",
+        "pass_word",
+        "passWord",
+        "APIKEY",
+        "api.key",
+        "API Key",
+        "db_pass",
+        "user_pw",
+        "pw",
+        "sms_otp",
+        "credit_card",
+        "creditCardNumber",
+        "cc_number",
+        "card",
+        "DATABASE_URL",
+        "x-amz-security-token",
+        "X-CSRF-Token",
+        "xsrfToken",
+        "private",
+    ],
+)
+def test_redact_masks_camel_compact_and_part_key_spellings(key: str) -> None:
+    # Before the review, normalization only lowercased and mapped "-" and " ",
+    # so camelCase multi-word names and separator variants slipped through.
+    assert redact({key: "plain-value"}) == {key: MASK}
+
+
+@pytest.mark.parametrize("key", ["status_code", "cache_key", "primary_key_name", "compass"])
+def test_redact_part_matching_does_not_mask_ordinary_names(key: str) -> None:
+    assert redact({key: "plain-value"}) == {key: "plain-value"}
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        # "github_pat_" has no "gh" substring: the rule was never tried.
+        ("token github_pat_" + "A1b2" * 20, "A1b2A1b2A1b2"),
+        ("xapp-1-" + "A0123456789-abcdef", "A0123456789"),
+        ("xoxe-1-" + "abcdefghijkl", "abcdefghijkl"),
+        (
+            BEGIN + "PGP PRIVATE KEY BLOCK-----\nlQOYBF0x\n" + END + "PGP PRIVATE KEY BLOCK-----",
+            "lQOYBF0x",
+        ),
+        ("csrf=abc123xyz", "abc123xyz"),
+        ("xsrf: abc123xyz", "abc123xyz"),
+        ("api key: abc123xyz", "abc123xyz"),
+        # A Python bytes repr: the b prefix used to end the value early.
+        ("{b'password': b'hunter2xyz'}", "hunter2xyz"),  # pragma: allowlist secret
+        ("password=u'hunter2xyz'", "hunter2xyz"),  # pragma: allowlist secret
+    ],
+)
+def test_redact_text_review_formats(text: str, secret: str) -> None:
+    assert secret not in redact_text(text)
+
+
+def test_redact_masks_objects_whose_text_holds_a_secret() -> None:
+    class Holder:
+        def __str__(self) -> str:
+            return "token=abc123secret"
+
+    class Broken:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    error = ValueError("password=hunter2xyz")  # pragma: allowlist secret
+    out = redact({"err": error, "holder": Holder(), "broken": Broken()})
+    assert isinstance(out, dict)
+    assert "hunter2xyz" not in str(out["err"])
+    assert out["err"] == "ValueError('password=" + MASK + "')"
+    assert out["holder"] == MASK
+    assert out["broken"] == MASK
+
+
+def test_structlog_processor_redacts_exception_values() -> None:
+    out = io.StringIO()
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[RedactingProcessor(), structlog.processors.JSONRenderer()],
+    )
+    logger.info("x", err=ValueError("token=abc123secret"))
+    assert "abc123secret" not in out.getvalue()
+    assert MASK in out.getvalue()
+
+
+def test_filter_redacts_exception_object_as_message(
+    log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = log
+    logger.error(ValueError("password=hunter2xyz"))  # pragma: allowlist secret
+    assert "hunter2xyz" not in stream.getvalue()
+    assert "password=" + MASK in stream.getvalue()
+
+
+def test_filter_keeps_a_record_whose_message_cannot_be_printed(
+    log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    logger, stream = log
+    logger.error(Unprintable())
+    assert "unprintable message redacted" in stream.getvalue()
+
+
+def test_filter_redacts_extra_objects(log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = log
+    handler = logger.handlers[0]
+    handler.setFormatter(logging.Formatter("%(message)s %(detail)s"))
+    logger.info("m", extra={"detail": ValueError("secret=abc123secret")})
+    assert "abc123secret" not in stream.getvalue()
+
+
+@pytest.mark.parametrize(("retry_after", "header"), [(10**400, "86400"), (7, "7"), (True, "86400")])
+def test_retry_after_odd_numbers(retry_after: float, header: str) -> None:
+    # 10**400 made math.isfinite raise OverflowError: a 500 instead of a 429.
+    exc = RateLimitedError(RateLimitReason.THROTTLED, retry_after=retry_after)
+    response = problem_response(exc)
+    assert response.status == 429
+    assert response.headers["Retry-After"] == header
