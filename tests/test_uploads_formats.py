@@ -690,3 +690,26 @@ def test_short_php_tag_in_pixel_data_is_left_to_the_whole_file_scan() -> None:
     idat = chunk(b"IDAT", SHORT_PHP)
     data = SIG + ihdr() + idat + IEND
     assert reason_of(png.check, data, max_pixels=BIG) is None
+
+
+@pytest.mark.parametrize(
+    "screen", [b"/*\x01\x00\x00\x00\x00", b"\x01\x00/*\x00\x00\x00", b"=1/*\x00\x00\x00"]
+)
+def test_gif_javascript_polyglot_header_is_refused(screen: bytes) -> None:
+    # "GIF89a/*" opens a JavaScript comment closed by "*/=alert(1)" in the
+    # image data, which no metadata scan sees.
+    image = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x0d*/=alert(1)//\x00"
+    data = b"GIF89a" + screen + image + b";"
+    assert reason_of(gif.check, data, max_pixels=BIG) is E
+
+
+def test_webp_javascript_polyglot_header_is_refused() -> None:
+    # "RIFF /*\x00" is a valid RIFF size (0x002A2F20, about 2.7 MB) that
+    # opens a JavaScript comment after the identifier RIFF.
+    head = vp8x() + VP8L
+    filler = 0x2A2F20 - 4 - len(head) - 8
+    padded = riff(head + wchunk(b"ZZZZ", bytes(filler - 13) + b"*/=alert(1)//"))
+    assert padded[4:8] == b" /*\x00"
+    assert reason_of(webp.check, padded, max_pixels=BIG) is E
+    assert reason_of(webp.check, riff(head + wchunk(b"ZZZZ", bytes(filler))), max_pixels=BIG) is E
+    assert reason_of(webp.check, riff(head + wchunk(b"ZZZZ", bytes(100))), max_pixels=BIG) is None

@@ -68,6 +68,11 @@ def check(data: Buffer, *, max_pixels: int) -> None:
     size = len(data)
     if size < 13 or data[:6] not in (b"GIF87a", b"GIF89a"):
         reject(UploadReason.MALFORMED)
+    if b"/*" in data[6:13]:
+        # A GIF/JavaScript polyglot: "GIF89a" is an identifier, and a comment
+        # opened in the screen descriptor hides the binary up to a "*/" in the
+        # image data ("GIF89a/*...*/=alert(1)"), run when loaded as a script.
+        reject(UploadReason.EMBEDDED_MARKUP)
     width, height, flags = struct.unpack_from("<HHB", data, 6)
     # Section 18: the logical screen is what a decoder allocates.
     check_pixels(width, height, 1, max_pixels)

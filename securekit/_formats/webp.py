@@ -67,6 +67,10 @@ def check(data: Buffer, *, max_pixels: int) -> None:
     size = len(data)
     if size < 20 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         reject(UploadReason.MALFORMED)
+    if b"/*" in data[4:8]:
+        # A WebP/JavaScript polyglot: "RIFF" is an identifier, and a comment
+        # opened in the size field ("RIFF/*") hides the rest up to a "*/".
+        reject(UploadReason.EMBEDDED_MARKUP)
     (riff_size,) = struct.unpack_from("<I", data, 4)
     if riff_size + 8 < size:
         reject(UploadReason.TRAILING_DATA)
