@@ -168,6 +168,7 @@ def test_first_user_is_admin_and_names_are_unique(demo: Demo, alice: Client) -> 
     assert all(str(h).startswith("$argon2id$") for (h,) in stored)
 
 
+@pytest.mark.slow
 def test_registration_is_rate_limited_per_ip(demo: Demo) -> None:
     client = demo.client()
     statuses = [client.register(f"user{i:02d}").status_code for i in range(21)]
@@ -629,12 +630,13 @@ def test_unknown_pages_and_methods(demo: Demo) -> None:
 # -- properties -------------------------------------------------------------------------
 
 _SETTINGS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(body=attack.json_attacks(max_bytes=16 * 1024, max_depth=4))
 def test_api_junk_gets_a_client_error(demo: Demo, body: bytes) -> None:
@@ -645,6 +647,7 @@ def test_api_junk_gets_a_client_error(demo: Demo, body: bytes) -> None:
     assert answer.headers["Content-Type"].startswith("application/problem+json")
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(
     username=st.one_of(attack.sql_injection(), attack.nosql_injection(), st.text(max_size=80)),
@@ -658,6 +661,7 @@ def test_login_junk_gets_the_generic_answer(demo: Demo, username: str, password:
         assert "Invalid username or password." in answer.text
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(name=attack.hostile_filenames())
 def test_hostile_avatar_names_are_rejected(demo: Demo, alice: Client, name: str) -> None:
