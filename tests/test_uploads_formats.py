@@ -713,3 +713,12 @@ def test_webp_javascript_polyglot_header_is_refused() -> None:
     assert reason_of(webp.check, padded, max_pixels=BIG) is E
     assert reason_of(webp.check, riff(head + wchunk(b"ZZZZ", bytes(filler))), max_pixels=BIG) is E
     assert reason_of(webp.check, riff(head + wchunk(b"ZZZZ", bytes(100))), max_pixels=BIG) is None
+
+
+@pytest.mark.parametrize(
+    "hidden", [b"4 0obj << /S /JavaScript >>", b"4 %c\n0 obj << >>", b"4 0%c\nobj << >>"]
+)
+def test_pdf_object_headers_hidden_in_stream_data_in_every_spelling(hidden: bytes) -> None:
+    # A reader locating objects by xref offset (or rebuilding the xref by
+    # scanning) would find these inside what a scanner skips as stream data.
+    assert reason_of(pdf.check, raw_stream(b"<< /Length 40 >>", hidden), max_pixels=1) is M

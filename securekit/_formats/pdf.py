@@ -36,8 +36,12 @@ _EOL: Final = re.compile(rb"[\r\n]")
 #: An object or the end of one inside stream data: a reader that locates
 #: objects by their xref offset would find it, while a scanner skipping
 #: stream data would not. Real stream data never contains these.
+#: Readers' lexers end a number at any non-digit, so ``4 0obj`` is an object
+#: header too, and a comment counts as whitespace (7.2.3) between its tokens.
 _HIDDEN_OBJECT: Final = re.compile(
-    rb"endobj|endstream|[0-9][\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj\b"
+    rb"endobj|endstream"
+    rb"|[0-9](?:[\x00\t\n\f\r ]|%[^\r\n]*[\r\n])+[0-9]{1,5}"
+    rb"(?:[\x00\t\n\f\r ]|%[^\r\n]*[\r\n])*obj\b"
 )
 #: 7.3.5: a name is a solidus followed by regular characters.
 _NAME: Final = re.compile(rb"/([^\x00\t\n\f\r ()<>\[\]{}/%]*)")
