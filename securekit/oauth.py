@@ -32,6 +32,7 @@ from securekit._clock import Clock, aware, resolve, system_clock
 from securekit.errors import ConfigurationError, InvalidTokenError, TokenReason
 from securekit.jwt import Claims, JWTVerifier, RemoteJWKS
 from securekit.keys import KeyRing
+from securekit.stores import MemoryStore, Store
 
 __all__ = [
     "DEFAULT_ID_TOKEN_MAX_AGE",
@@ -291,6 +292,15 @@ class AuthorizationCodeFlow:
         id_token_max_age: how old an ID token may be when checked.
         trusted_audiences: other audiences an ID token may also name
             (default none: a token for several parties is refused).
+        store: where used ``state`` and ``nonce`` values are remembered,
+            so each is accepted once (RFC 6749 section 10.12, OIDC Core
+            1.0 section 15.5.2). Default: a :class:`~securekit.stores.MemoryStore`
+            of this flow object; pass a shared store (SQLite, Redis) when
+            several processes handle callbacks.
+        require_iss: refuse a callback without the RFC 9207 ``iss``
+            parameter. Set it when the provider's metadata has
+            ``authorization_response_iss_parameter_supported: true``
+            (RFC 9207 section 2.4: the client then MUST require it).
         clock: the time source.
 
     Raises:
@@ -308,7 +318,9 @@ class AuthorizationCodeFlow:
         "_issuer",
         "_pending_lifetime",
         "_redirect_uris",
+        "_require_iss",
         "_scopes",
+        "_store",
         "_token_endpoint",
         "_verifier",
     )
@@ -327,6 +339,8 @@ class AuthorizationCodeFlow:
         pending_lifetime: timedelta = DEFAULT_PENDING_LIFETIME,
         id_token_max_age: timedelta = DEFAULT_ID_TOKEN_MAX_AGE,
         trusted_audiences: Collection[str] = (),
+        store: Store | None = None,
+        require_iss: bool = False,
         clock: Clock = system_clock,
     ) -> None:
         if response_type != "code":
@@ -374,6 +388,12 @@ class AuthorizationCodeFlow:
         if not all(isinstance(a, str) and a for a in trusted_audiences):
             raise ConfigurationError("trusted_audiences must be non-empty strings")
         self._audiences = frozenset(trusted_audiences) | {client_id}
+        if store is not None and not isinstance(store, Store):
+            raise TypeError("store must implement securekit.stores.Store or be None")
+        self._store: Store = store if store is not None else MemoryStore()
+        if not isinstance(require_iss, bool):
+            raise TypeError("require_iss must be a bool")
+        self._require_iss = require_iss
         if not callable(clock):
             raise TypeError("clock must be a callable returning an aware datetime")
         self._clock = clock
@@ -392,6 +412,17 @@ class AuthorizationCodeFlow:
 
     def __repr__(self) -> str:
         return f"AuthorizationCodeFlow(issuer={self._issuer!r}, client_id={self._client_id!r})"
+
+    def _use_once(self, kind: str, value: str) -> None:
+        """Record ``value`` as used; raise ``REUSED`` if it already was."""
+        # Hashed: the store never holds a live state or nonce.
+        digest = hashlib.sha256(_utf8(f"{kind}\x00{value}")).hexdigest()
+        # Remembered past the pending lifetime plus the accepted clock skew
+        # (and the ID token's maximum age), after which the login is refused
+        # as expired anyway.
+        ttl = (self._pending_lifetime + self._id_max_age).total_seconds() + 120.0
+        if not self._store.add(f"oauth:{kind}:{digest}", b"1", ttl=ttl):
+            raise InvalidTokenError(TokenReason.REUSED)
 
     def start(
         self, *, redirect_uri: str | None = None, now: datetime | None = None
@@ -485,6 +516,8 @@ class AuthorizationCodeFlow:
         # RFC 9207 section 2.4: when the provider names itself, it must be
         # the provider we sent the user to (authorization server mix-up).
         issuer = _param(params, "iss")
+        if issuer is None and self._require_iss:
+            raise InvalidTokenError(TokenReason.WRONG_ISSUER)
         if issuer is not None and not hmac.compare_digest(
             issuer.encode("ascii"), self._issuer.encode("ascii")
         ):
@@ -500,6 +533,10 @@ class AuthorizationCodeFlow:
             raise InvalidTokenError(TokenReason.MALFORMED)
         if not redirect_uri_matches(pending.redirect_uri, self._redirect_uris):
             raise InvalidTokenError(TokenReason.MALFORMED)
+        # RFC 6749 section 10.12 / RFC 9700 section 4.7.1: a state value is
+        # good for one callback. A replayed callback URL (browser history,
+        # logs, a second tab) must not start a second token exchange.
+        self._use_once("state", pending.state)
         return TokenRequest(
             url=self._token_endpoint,
             data={
@@ -527,8 +564,11 @@ class AuthorizationCodeFlow:
 
         Raises:
             InvalidTokenError: any check failed; ``reason`` says which
-                (``NONCE_MISMATCH``, ``WRONG_AUDIENCE`` for ``azp``, ...).
-            UnavailableError: a remote key set could not be fetched.
+                (``NONCE_MISMATCH``, ``WRONG_AUDIENCE`` for ``azp``,
+                ``REUSED`` when an ID token for this login was already
+                accepted, ...).
+            UnavailableError: a remote key set could not be fetched, or the
+                store is down.
         """
         if not isinstance(pending, PendingAuthorization):
             raise TypeError("pending must be a PendingAuthorization")
@@ -552,4 +592,7 @@ class AuthorizationCodeFlow:
             raise InvalidTokenError(TokenReason.NONCE_MISMATCH)
         if not hmac.compare_digest(_utf8(nonce), _utf8(pending.nonce)):
             raise InvalidTokenError(TokenReason.NONCE_MISMATCH)
+        # OIDC Core 1.0 section 15.5.2: the nonce mitigates replay only if
+        # an ID token carrying it is accepted once.
+        self._use_once("nonce", pending.nonce)
         return IDToken(subject=claims.subject, issuer=claims.issuer, claims=claims)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt as pyjwt
@@ -16,7 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from securekit.errors import ConfigurationError, InvalidTokenError, TokenReason
+from securekit.errors import (
+    ConfigurationError,
+    InvalidTokenError,
+    StoreUnavailableError,
+    TokenReason,
+)
 from securekit.jwt import JWTIssuer, JWTVerifier
 from securekit.keys import KeyRing
 from securekit.oauth import (
@@ -26,6 +32,7 @@ from securekit.oauth import (
     pkce_verifier,
     redirect_uri_matches,
 )
+from securekit.stores import MemoryStore, SQLiteStore
 from securekit.testing import FixedClock
 from tests._leak import assert_no_leak
 
@@ -377,7 +384,8 @@ def test_valid_id_token() -> None:
     assert result.subject == "user-42"
     assert result.issuer == ISSUER
     assert result.claims.jwt_id == ""
-    untyped = flow.verify_id_token(id_token(typ=None, nonce=pending.nonce), pending=pending)
+    fresh = flow.start().pending
+    untyped = flow.verify_id_token(id_token(typ=None, nonce=fresh.nonce), pending=fresh)
     assert untyped.subject == "user-42"
 
 
@@ -501,3 +509,120 @@ def test_jwt_verifier_id_token_options_misuse() -> None:
         )
     with pytest.raises(TypeError):
         JWTVerifier(keys, issuer=ISSUER, audience=CLIENT, require_jti=0)  # type: ignore[arg-type]
+
+
+# --- regressions from the adversarial review ----------------------------------
+
+
+def callback_params(pending: PendingAuthorization, **extra: str) -> dict[str, str]:
+    return {"state": pending.state, "code": "the-code", **extra}
+
+
+def test_state_is_accepted_once() -> None:
+    # A replayed callback URL (history, logs, a second tab) used to build a
+    # second token request from the same pending login.
+    flow = make_flow()
+    pending = flow.start().pending
+    flow.callback(callback_params(pending), pending=pending)
+    with pytest.raises(InvalidTokenError) as info:
+        flow.callback(callback_params(pending), pending=pending)
+    assert info.value.reason is TokenReason.REUSED
+
+
+def test_failed_callback_does_not_consume_state() -> None:
+    flow = make_flow()
+    pending = flow.start().pending
+    with pytest.raises(InvalidTokenError):
+        flow.callback(callback_params(pending, iss="https://evil.example"), pending=pending)
+    flow.callback(callback_params(pending), pending=pending)
+
+
+def test_id_token_nonce_is_accepted_once() -> None:
+    flow = make_flow()
+    pending = flow.start().pending
+    token = id_token(nonce=pending.nonce)
+    flow.verify_id_token(token, pending=pending)
+    with pytest.raises(InvalidTokenError) as info:
+        flow.verify_id_token(token, pending=pending)
+    assert info.value.reason is TokenReason.REUSED
+
+
+def test_shared_store_refuses_reuse_across_flow_objects(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "oauth.db")
+    first, second = make_flow(store=store), make_flow(store=store)
+    pending = first.start().pending
+    first.callback(callback_params(pending), pending=pending)
+    with pytest.raises(InvalidTokenError) as info:
+        second.callback(callback_params(pending), pending=pending)
+    assert info.value.reason is TokenReason.REUSED
+    token = id_token(nonce=pending.nonce)
+    first.verify_id_token(token, pending=pending)
+    with pytest.raises(InvalidTokenError):
+        second.verify_id_token(token, pending=pending)
+
+
+class DownStore(MemoryStore):
+    def add(self, *args: object, **kwargs: object) -> bool:
+        raise StoreUnavailableError
+
+
+def test_store_down_fails_closed() -> None:
+    flow = make_flow(store=DownStore())
+    pending = flow.start().pending
+    with pytest.raises(StoreUnavailableError):
+        flow.callback(callback_params(pending), pending=pending)
+    with pytest.raises(StoreUnavailableError):
+        flow.verify_id_token(id_token(nonce=pending.nonce), pending=pending)
+
+
+def test_require_iss_refuses_callback_without_iss() -> None:
+    flow = make_flow(require_iss=True)
+    pending = flow.start().pending
+    with pytest.raises(InvalidTokenError) as info:
+        flow.callback(callback_params(pending), pending=pending)
+    assert info.value.reason is TokenReason.WRONG_ISSUER
+    flow.callback(callback_params(pending, iss=ISSUER), pending=pending)
+
+
+@pytest.mark.parametrize(
+    "iss", [ISSUER + "/", ISSUER.upper(), ISSUER + ":443", "https://ID.example", "https://evil"]
+)
+def test_mix_up_iss_variants_refused(iss: str) -> None:
+    flow = make_flow()
+    pending = flow.start().pending
+    with pytest.raises(InvalidTokenError) as info:
+        flow.callback(callback_params(pending, iss=iss), pending=pending)
+    assert info.value.reason is TokenReason.WRONG_ISSUER
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        REDIRECT + "/",
+        REDIRECT.upper(),
+        REDIRECT + "?x=1",
+        REDIRECT + "#f",
+        "https://user@app.example/callback",
+        "https://app.example:443/callback",
+        "https://app.example:8443/callback",
+        "http://app.example/callback",
+        "https://app.example/Callback",
+        "https://app.example/callback%2F",
+        " " + REDIRECT,
+    ],
+)
+def test_redirect_uri_variants_refused_everywhere(variant: str) -> None:
+    flow = make_flow()
+    assert not redirect_uri_matches(variant, [REDIRECT])
+    with pytest.raises(ConfigurationError):
+        flow.start(redirect_uri=variant)
+    pending = flow.start().pending
+    with pytest.raises(InvalidTokenError):
+        flow.callback(callback_params(pending), pending=pending, redirect_uri=variant)
+
+
+def test_store_and_require_iss_misuse() -> None:
+    with pytest.raises(TypeError):
+        make_flow(store={})
+    with pytest.raises(TypeError):
+        make_flow(require_iss="yes")
