@@ -88,7 +88,11 @@ def test_attack_classes_are_all_present(signing_keyring: KeyRing) -> None:
 
 def _segments(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     head, body = token.split(".")[:2]
-    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
+
+    def decode(part: str) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return value
+
     return decode(head), decode(body)
 
 
@@ -205,6 +209,19 @@ def test_untyped_targets_get_no_typ_attacks(signing_keyring: KeyRing) -> None:
     header, _ = _segments(valid_token(target, now=NOW))
     assert "typ" not in header
     assert set(attack_names(target)) < set(ATTACK_NAMES)
+
+
+def test_targets_without_kid_send_none() -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    target = JWTTarget(issuer=ISSUER, audience=AUDIENCE, signing_key=key)
+    header, _ = _segments(valid_token(target, now=NOW))
+    assert header == {"alg": "EdDSA", "typ": "at+jwt"}
+    verifier = JWTVerifier([key.public_key()], issuer=ISSUER, audience=AUDIENCE,
+                           clock=FixedClock(NOW))  # fmt: skip
+    assert verifier.verify(valid_token(target, now=NOW)).subject == "user-1"
+    for attack in jwt_attack_tokens(target, now=NOW):
+        with pytest.raises(InvalidTokenError):
+            verifier.verify(attack.token)
 
 
 def test_target_repr_hides_the_key() -> None:

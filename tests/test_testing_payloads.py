@@ -100,7 +100,7 @@ def test_open_redirects_refuse_a_bad_host(host: str) -> None:
 
 def test_open_redirects_wrong_type() -> None:
     with pytest.raises(TypeError):
-        open_redirects(3)  # type: ignore[arg-type]
+        open_redirects(3)
 
 
 @pytest.mark.parametrize("body", malformed_json(), ids=range(len(malformed_json())))
@@ -141,7 +141,7 @@ def test_oversized_json_default_is_over_one_mebibyte() -> None:
         (lambda: deep_json(True), TypeError),
         (lambda: deep_json(3, kind="set"), ConfigurationError),
         (lambda: oversized_json(15), ConfigurationError),
-        (lambda: oversized_json("1"), TypeError),
+        (lambda: oversized_json("1"), TypeError),  # type: ignore[arg-type]
         (lambda: oversized_json(100, shape="tree"), ConfigurationError),
     ],
 )

@@ -100,7 +100,9 @@ def test_oversized_json_misuse() -> None:
 
 @FAST
 @given(attacks.nosql_operators(), st.sampled_from(["username", "password"]))
-def test_operator_objects_are_refused_by_a_strict_model(operator: dict[str, Any], field: str) -> None:
+def test_operator_objects_are_refused_by_a_strict_model(
+    operator: dict[str, Any], field: str
+) -> None:
     body = {"username": "alice", "password": "pw", field: operator}
     with pytest.raises(InputValidationError):
         Login.model_validate_json(json.dumps(body).encode())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 import pytest
 
@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from securekit.passwords import Argon2Parameters, PasswordHasher
     from securekit.testing.browser import ScriptDetector
     from securekit.testing.payloads import AttackPayloads
+
+
+class _Startable(Protocol):
+    def start(self) -> None: ...
+
+
+_Service = TypeVar("_Service", bound=_Startable)
 
 __all__ = ["cheap_argon2_parameters", "cheap_password_hasher"]
 
@@ -117,30 +124,38 @@ def attack_payloads() -> AttackPayloads:
     return all_payloads()
 
 
+def _started(service: _Service, what: str) -> _Service:
+    """Start ``service``; a missing one skips locally and fails under ``CI=true``."""
+    try:
+        service.start()
+    except ServiceMissingError as exc:
+        require_service(what, str(exc))
+    return service
+
+
 @pytest.fixture(scope="session")
 def script_detector() -> Iterator[ScriptDetector]:
     """One headless Chromium for the session (skips locally, fails under CI when missing)."""
     from securekit.testing.browser import ScriptDetector  # noqa: PLC0415 - optional parts
 
-    detector = ScriptDetector()
-    try:
-        detector.start()
-    except ServiceMissingError as exc:
-        require_service("headless Chromium", str(exc))
+    detector = _started(ScriptDetector(), "headless Chromium")
     try:
         yield detector
     finally:
         detector.close()
 
 
+def _redis() -> RedisServer:
+    try:
+        return RedisServer()
+    except ServiceMissingError as exc:
+        require_service("redis-server", str(exc))
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A real redis-server on a free port of 127.0.0.1, for the whole session."""
-    try:
-        server = RedisServer()
-        server.start()
-    except ServiceMissingError as exc:
-        require_service("redis-server", str(exc))
+    server = _started(_redis(), "redis-server")
     try:
         yield server
     finally:

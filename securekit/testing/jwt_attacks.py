@@ -256,12 +256,18 @@ def _attacker_ed25519() -> ed25519.Ed25519PrivateKey:
 
 
 @cache
-def _attacker_same_type(kind: str, curve: str, rsa_bits: int) -> PrivateKey:
-    if kind == "ec":
-        return ec.generate_private_key(ec.SECP256R1() if curve == "secp256r1" else ec.SECP384R1())
-    if kind == "rsa":
-        return rsa.generate_private_key(public_exponent=65537, key_size=rsa_bits)
-    return _attacker_ed25519()
+def _attacker_ec(curve: str) -> ec.EllipticCurvePrivateKey:
+    curves: dict[str, ec.EllipticCurve] = {
+        "secp256r1": ec.SECP256R1(),
+        "secp384r1": ec.SECP384R1(),
+        "secp521r1": ec.SECP521R1(),
+    }
+    return ec.generate_private_key(curves[curve])
+
+
+@cache
+def _attacker_rsa(bits: int) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def _attacker_key_like(key: PrivateKey | bytes) -> PrivateKey | bytes:
@@ -269,11 +275,9 @@ def _attacker_key_like(key: PrivateKey | bytes) -> PrivateKey | bytes:
     if isinstance(key, bytes):
         return secrets.token_bytes(len(key))
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        if key.curve.name == "secp521r1":
-            return ec.generate_private_key(ec.SECP521R1())
-        return _attacker_same_type("ec", key.curve.name, 0)
+        return _attacker_ec(key.curve.name)
     if isinstance(key, rsa.RSAPrivateKey):
-        return _attacker_same_type("rsa", "", max(key.key_size, 2048))
+        return _attacker_rsa(max(key.key_size, 2048))
     return _attacker_ed25519()
 
 
@@ -332,7 +336,7 @@ def _public_forms(key: PrivateKey) -> dict[str, bytes]:
         forms["raw"] = public.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
-    elif isinstance(public, rsa.RSAPublicKey):
+    else:
         forms["pkcs1"] = public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
         )
