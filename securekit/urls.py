@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 import idna
 
@@ -82,6 +82,7 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _PORT_RE: Final = re.compile(r"[0-9]{1,5}")
 _FIRST_SEGMENT_RE: Final = re.compile(r"[/?#]")
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 _LABEL_RE: Final = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -98,6 +99,28 @@ def _forbidden_character(url: str) -> bool:
             return True
         if code > 0x7F and unicodedata.category(char) in {"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cs"}:
             return True
+    return False
+
+
+def _encoded_escape(path: str) -> bool:
+    """True if percent-decoding the path (up to 3 rounds) makes it leave the origin.
+
+    ``/%2F%2Fevil.example`` is harmless to a browser, but servers and proxies
+    that normalize paths (or decode ``next`` twice) turn it into
+    ``//evil.example``; such targets are refused rather than trusted to every
+    layer in between.
+    """
+    current = _FIRST_SEGMENT_RE.split(path, 1)[0] if not path.startswith("/") else path
+    current = re.split(r"[?#]", current, maxsplit=1)[0]
+    for _ in range(3):
+        if "%" not in current:
+            return False
+        decoded = unquote(current)
+        if decoded.startswith("//") or "\\" in decoded or _CONTROL_RE.search(decoded):
+            return True
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", decoded) and not path.startswith("/"):
+            return True
+        current = decoded
     return False
 
 
@@ -215,7 +238,8 @@ def is_safe_redirect(
     and scheme-relative URLs (``//example.com/path``) whose host is in
     ``allowed_hosts``. Refused: everything else, including ``//evil``,
     ``/\\evil``, ``https:evil``, ``https://good@evil``, control characters,
-    tabs, newlines and spaces anywhere, and every scheme but http(s).
+    tabs, newlines and spaces anywhere, every scheme but http(s), and paths
+    that percent-decode to one of those (``/%2F%2Fevil``).
 
     Hosts compare case-insensitively after IDNA (UTS 46) mapping, as a browser
     maps them. An ``allowed_hosts`` entry may carry a port
@@ -248,13 +272,15 @@ def is_safe_redirect(
         end = min((i for i in map(authority_and_rest.find, "/?#") if i >= 0), default=None)
         authority = authority_and_rest[:end]
     elif url.startswith("/"):
-        return True  # a path on this origin ("//" and "/\" were handled above)
+        # A path on this origin ("//" and "/\" were handled above).
+        return not _encoded_escape(url)
     else:
         split = _split_absolute(url)
         if split is None:
             # No scheme at all is a relative path; a scheme without "//"
             # ("javascript:", "https:evil") is refused.
-            return _SCHEME_RE.match(url) is None and ":" not in _FIRST_SEGMENT_RE.split(url, 1)[0]
+            first = _FIRST_SEGMENT_RE.split(url, 1)[0]
+            return _SCHEME_RE.match(url) is None and ":" not in first and not _encoded_escape(url)
         scheme, authority, _rest = split
         if scheme not in ("https", "http") or (require_https and scheme != "https"):
             return False
