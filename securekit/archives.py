@@ -46,6 +46,12 @@ _CHUNK: Final = 64 * 1024
 #: Header blocks, padding and end-of-archive blocks a tar stream may add on
 #: top of its members' data (512-byte blocks; a PAX header is a few blocks).
 _TAR_OVERHEAD_PER_ENTRY: Final = 4 * 512
+#: Files that reconfigure the web server for the directory they land in
+#: (Apache ``.htaccess`` turning on PHP for ``.png``, PHP's per-directory
+#: ``.user.ini`` with ``auto_prepend_file``, IIS ``web.config`` handlers):
+#: an archive extracted under a served directory must not carry them
+#: (OWASP File Upload Cheat Sheet, "Upload and Download Limits").
+_SERVER_CONFIG_NAMES: Final = frozenset({".htaccess", ".htpasswd", ".user.ini", "web.config"})
 _OPEN_FLAGS: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _READ_ERRORS: Final = (
     tarfile.TarError,
@@ -96,6 +102,8 @@ class _Extraction:
         # macOS and Windows; a later entry would silently replace an earlier one.
         key = unicodedata.normalize("NFKC", clean).casefold()
         parts = key.split("/")
+        if not _SERVER_CONFIG_NAMES.isdisjoint(parts):
+            _reject(UploadReason.ARCHIVE_UNSAFE_ENTRY)
         for depth in range(1, len(parts)):
             prefix = "/".join(parts[:depth])
             if prefix in self.files:

@@ -9,7 +9,7 @@ import lzma
 import stat
 import tarfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from securekit.errors import ConfigurationError, UploadReason, UploadRejectedErr
 POLICY = ArchivePolicy()
 
 
-def make_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> Path:
+def make_zip(path: Path, entries: Sequence[tuple[str | zipfile.ZipInfo, bytes]]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             archive.writestr(name, data)
@@ -402,3 +402,18 @@ def test_library_bug_denies(tmp_path: Path, out: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(zipfile, "ZipFile", broken)
     assert rejected(lambda: POLICY.extract(archive, out)) is UploadReason.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "name", [".htaccess", "img/.HTACCESS", "a/.user.ini", "Web.Config", "x/.htpasswd"]
+)
+def test_web_server_config_files_are_refused(tmp_path: Path, out: Path, name: str) -> None:
+    # Extracted under a served directory, these turn on script handlers there.
+    archive = make_zip(tmp_path / "a.zip", [("ok.txt", b"x"), (name, b"AddType x .png")])
+    assert rejected(lambda: POLICY.extract(archive, out)) is UploadReason.ARCHIVE_UNSAFE_ENTRY
+    assert listing(out) == []
+
+
+def test_other_hidden_files_still_extract(tmp_path: Path, out: Path) -> None:
+    archive = make_zip(tmp_path / "a.zip", [("__MACOSX/._photo.jpg", b"x"), (".keep", b"")])
+    assert [p.name for p in POLICY.extract(archive, out)] == ["._photo.jpg", ".keep"]
