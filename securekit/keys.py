@@ -307,9 +307,14 @@ class Key:
             raise ConfigurationError("signing keys cannot derive subkeys; use an aead or mac key")
         if not isinstance(purpose, str) or not purpose:
             raise ConfigurationError("purpose must be a non-empty string")
-        if not 1 <= length <= 255 * 32:
-            raise ConfigurationError("HKDF-SHA256 output length must be 1 to 8160 bytes")
-        return _hkdf(self.material, _HKDF_INFO_PREFIX + purpose.encode("utf-8"), length)
+        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= 255 * 32:
+            raise ConfigurationError("HKDF-SHA256 output length must be an int from 1 to 8160")
+        try:
+            info = _HKDF_INFO_PREFIX + purpose.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate has no UTF-8 form, so it cannot name a purpose.
+            raise ConfigurationError("purpose must be encodable as UTF-8") from None
+        return _hkdf(self.material, info, length)
 
     def private_key(self) -> PrivateKey:
         """Return the parsed private key (signing keys only; cached)."""
@@ -559,6 +564,10 @@ class KeyRing:
 
     def get(self, key_id: int) -> Key | None:
         """Return the key with this id, or None (never tries keys in turn)."""
+        # Ids come from ciphertexts and token headers: anything but an int
+        # (bool included) is simply not a key id, never a crash.
+        if isinstance(key_id, bool) or not isinstance(key_id, int):
+            return None
         return self._by_id.get(key_id)
 
     def __len__(self) -> int:
@@ -568,7 +577,7 @@ class KeyRing:
         return iter(self._keys)
 
     def __contains__(self, key_id: object) -> bool:
-        return key_id in self._by_id
+        return self.get(key_id) is not None  # type: ignore[arg-type]  # any object: not an id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KeyRing):
@@ -640,7 +649,7 @@ class KeyRing:
         return KeyRing(replace(key, material=key.derive(purpose, length=32)) for key in self._keys)
 
     def _require(self, key_id: int) -> None:
-        if key_id not in self._by_id:
+        if key_id not in self:
             raise ConfigurationError("no key with that id in the ring")
 
     # -- publication --------------------------------------------------------
@@ -785,7 +794,13 @@ class KeyRing:
             raise ConfigurationError(
                 "could not decrypt the key ring: wrong key-encryption key or corrupted file"
             ) from None
-        return cls.from_json(plaintext.decode("utf-8"))
+        try:
+            inner = plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            inner = None
+        if inner is None:
+            _bad_ring("the decrypted ring is not UTF-8")
+        return cls.from_json(inner)
 
     @classmethod
     def from_env(
@@ -870,11 +885,20 @@ def _parse_document(text: str) -> dict[str, Any]:
         document = json.loads(
             text, object_pairs_hook=_reject_duplicates, parse_constant=refuse_constant
         )
-    except (json.JSONDecodeError, RecursionError):
+    except ConfigurationError:
+        raise  # a duplicate member or NaN, refused by the hooks above
+    except (ValueError, RecursionError):
+        # JSONDecodeError (a ValueError, as is int()'s digit-limit refusal)
+        # keeps the whole document, key material included, in .doc: raise
+        # outside the handler so it is not even the __context__.
+        document = None
+    if document is None:
         _bad_ring("not valid JSON")
     if not isinstance(document, dict):
         _bad_ring("expected a JSON object")
-    if document.get("version") != _RING_FORMAT_VERSION or isinstance(document.get("version"), bool):
+    version = document.get("version")
+    # type() is exact: True and 1.0 compare equal to 1 but are not version 1.
+    if type(version) is not int or version != _RING_FORMAT_VERSION:
         _bad_ring(f"unsupported version (this securekit reads version {_RING_FORMAT_VERSION})")
     return document
 
@@ -888,6 +912,8 @@ def _read_text(path: Path) -> str:
         raise ConfigurationError(f"key file {path} is not UTF-8 text") from None
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL: no such file can exist
+        raise ConfigurationError("key file paths must not contain NUL") from None
 
 
 def _read_secret_file(name: str, directory: str | os.PathLike[str]) -> str:
@@ -898,7 +924,10 @@ def _read_secret_file(name: str, directory: str | os.PathLike[str]) -> str:
 
 def _write_private(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except ValueError:  # an embedded NUL (OSError, a file system failure, propagates)
+        raise ConfigurationError("key file paths must not contain NUL") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -973,7 +1002,12 @@ class Secret:
             other_value = other
         else:
             return NotImplemented
-        return hmac.compare_digest(self._value.encode("utf-8"), other_value.encode("utf-8"))
+        # surrogatepass: a str holding a lone surrogate still compares (as
+        # unequal to anything else) instead of raising UnicodeEncodeError.
+        return hmac.compare_digest(
+            self._value.encode("utf-8", "surrogatepass"),
+            other_value.encode("utf-8", "surrogatepass"),
+        )
 
     __hash__ = None  # type: ignore[assignment]  # equal secrets must not be found by hash
 

@@ -665,3 +665,112 @@ def test_secret_is_redacted_and_compares_in_constant_time(tmp_path: Path) -> Non
     assert Secret.from_env("K", environ={"K": value}) == value
     with pytest.raises(ConfigurationError, match="not set or empty"):
         Secret.from_env("K", environ={"K": ""})
+
+
+# --- review regressions -------------------------------------------------------------
+
+
+def test_ring_json_with_a_huge_integer_is_a_configuration_error() -> None:
+    # json.loads raised a bare ValueError (int digit limit) before the review.
+    text = '{"version": 1, "keys": [{"id": ' + "1" * 5000 + "}]}"
+    with pytest.raises(ConfigurationError, match="not valid JSON"):
+        KeyRing.from_json(text)
+
+
+@pytest.mark.parametrize("version", ["1.0", "true", '"1"'])
+def test_ring_version_must_be_the_integer_one(version: str) -> None:
+    ring = KeyRing.generate("aead")
+    with pytest.warns(InsecureConfigurationWarning):
+        document = json.loads(ring.to_json(insecure_cleartext=True))
+    text = json.dumps(document).replace('"version": 1', '"version": ' + version)
+    with pytest.raises(ConfigurationError, match="unsupported version"):
+        KeyRing.from_json(text)
+
+
+def test_invalid_ring_json_does_not_keep_the_document_as_context() -> None:
+    # JSONDecodeError.doc holds the whole text, key material included.
+    ring = KeyRing.generate("mac")
+    with pytest.warns(InsecureConfigurationWarning):
+        text = ring.to_json(insecure_cleartext=True)
+    material = json.loads(text)["keys"][0]["material"]
+    with pytest.raises(ConfigurationError) as info:
+        KeyRing.from_json(text + "}")
+    assert info.value.__context__ is None
+    assert_no_leak(info.value, material)
+
+
+def test_paths_with_nul_are_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="NUL"):
+        KeyRing.from_file(str(tmp_path) + "/ring\x00.json")
+    with pytest.raises(ConfigurationError, match="NUL"):
+        Secret.from_file(str(tmp_path) + "/\x00")
+    with pytest.raises(ConfigurationError, match="NUL"):
+        KeyRing.from_secrets_dir("ring", directory=str(tmp_path) + "/\x00")
+    with pytest.raises(ConfigurationError, match="NUL"):
+        KeyRing.generate("aead").save(str(tmp_path) + "/\x00", wrapper=LocalKeyWrapper.generate())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_secret_with_a_lone_surrogate_compares_without_raising() -> None:
+    assert Secret("\ud800") != "x"
+    assert Secret("\ud800") == "\ud800"
+    assert Secret("a") != Secret("\udfff")
+
+
+def test_derive_refuses_unencodable_purpose_and_bool_length() -> None:
+    key = KeyRing.generate("mac").primary
+    with pytest.raises(ConfigurationError, match="UTF-8"):
+        key.derive("\ud800")
+    with pytest.raises(ConfigurationError, match="length"):
+        key.derive("csrf", length=True)
+
+
+@pytest.mark.parametrize("key_id", [[1], {"a": 1}, "1", True, 1.0, None])
+def test_lookup_with_a_non_id_is_a_miss(key_id: object) -> None:
+    ring = KeyRing.generate("aead")
+    assert key_id not in ring
+    assert ring.get(key_id) is None  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        ring.remove(key_id)  # type: ignore[arg-type]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+RING_MEMBERS = st.sampled_from(["version", "keys", "encrypted", "id", "kind", "alg", "material"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(RING_MEMBERS, JSON_VALUES, max_size=4))
+def test_from_json_json_shaped_junk_raises_only_configuration_error(doc: dict[str, object]) -> None:
+    doc.setdefault("version", 1)
+    with pytest.raises(ConfigurationError):
+        KeyRing.from_json(json.dumps(doc))
+
+
+def test_encrypted_ring_with_non_utf8_plaintext_is_a_configuration_error() -> None:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    wrapper = LocalKeyWrapper.generate()
+    data_key, nonce = bytes(range(32)), bytes(12)
+    ad = b"securekit/v1/keyring"
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    document = {
+        "version": 1,
+        "encrypted": {
+            "wrapper": wrapper.name,
+            "kek_id": wrapper.key_id,
+            "wrapped_key": b64(wrapper.wrap(data_key, context=ad)),
+            "nonce": b64(nonce),
+            "ciphertext": b64(AESGCM(data_key).encrypt(nonce, b"\xff\xfe", ad)),
+        },
+    }
+    with pytest.raises(ConfigurationError, match="not UTF-8"):
+        KeyRing.from_json(json.dumps(document), wrapper=wrapper)
