@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +21,7 @@ import httpx
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
-from securekit.errors import InsecureConfigurationWarning
-from securekit.passwords import Argon2Parameters, PasswordHasher
-from securekit.testing import FixedClock
+from securekit.testing import FixedClock, cheap_password_hasher
 
 from .app import services_of
 from .server import serve_app
@@ -33,16 +30,6 @@ from .services import Services
 _TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: A password the default policy accepts.
 STRONG = "correct horse battery staple"
-
-
-def cheap_hasher() -> PasswordHasher:
-    """A deliberately weak Argon2id: the tests register many users."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InsecureConfigurationWarning)
-        return PasswordHasher(
-            parameters=Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1),
-            insecure_allow_weak_parameters=True,
-        )
 
 
 class Client:
@@ -124,7 +111,9 @@ class Demo:
 @contextmanager
 def running_demo(data_dir: Path, clock: FixedClock) -> Iterator[Demo]:
     """Serve the demo on a free port until the block ends."""
-    server = serve_app(data_dir, host="127.0.0.1", port=0, hasher=cheap_hasher(), clock=clock)
+    server = serve_app(
+        data_dir, host="127.0.0.1", port=0, hasher=cheap_password_hasher(), clock=clock
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     demo = Demo(server, clock)
