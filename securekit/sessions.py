@@ -15,6 +15,7 @@ read-only Redis replica, a leaked SQLite file) cannot be replayed as cookies.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import re
@@ -33,9 +34,10 @@ from securekit.errors import (
     SessionError,
     SessionReason,
 )
-from securekit.stores import Store
+from securekit.stores import AsyncStore, Store
 
 __all__ = [
+    "AsyncSessionManager",
     "DEFAULT_ABSOLUTE_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_DATA_BYTES",
@@ -171,26 +173,17 @@ def _check_timeout(value: timedelta, name: str) -> float:
     return seconds
 
 
-class SessionManager:
-    """Create, read, rotate and revoke server-side sessions.
+def _is_async(store: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(store, "get", None))
 
-    Args:
-        store: where sessions live (:class:`~securekit.stores.SQLiteStore` on
-            one machine, :class:`~securekit.stores.RedisStore` for many).
-        idle_timeout: a session unused this long is invalid.
-        absolute_timeout: a session this old is invalid, however active.
-        max_data_bytes: cap on the JSON encoding of session data.
-        namespace: store key prefix (several managers may share a store).
-        clock: the time source (tests pass a ``FixedClock``).
 
-    Raises:
-        ConfigurationError: a timeout is not positive, the idle timeout
-            exceeds the absolute one, or a cap or namespace is unusable.
-    """
+class _SessionCore:
+    """Configuration and the pure parts of session handling (sync and async share it)."""
+
+    _store: object
 
     def __init__(
         self,
-        store: Store,
         *,
         idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
         absolute_timeout: timedelta = DEFAULT_ABSOLUTE_TIMEOUT,
@@ -198,8 +191,6 @@ class SessionManager:
         namespace: str = "session",
         clock: Clock = system_clock,
     ) -> None:
-        if not isinstance(store, Store):
-            raise TypeError("store must implement securekit.stores.Store")
         self._idle = _check_timeout(idle_timeout, "idle_timeout")
         self._absolute = _check_timeout(absolute_timeout, "absolute_timeout")
         if self._idle > self._absolute:
@@ -210,14 +201,13 @@ class SessionManager:
             raise ConfigurationError("max_data_bytes must be between 2 and 524288")
         if not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9_-]{1,32}", namespace):
             raise ConfigurationError("namespace must be 1 to 32 of a-z, 0-9, '_' and '-'")
-        self._store = store
         self._max_data = max_data_bytes
         self._ns = namespace
         self._clock = clock
         self._touch = min(DEFAULT_TOUCH_INTERVAL.total_seconds(), self._idle / 10)
 
     def __repr__(self) -> str:
-        return f"SessionManager(store={self._store!r}, namespace={self._ns!r})"
+        return f"{type(self).__name__}(store={self._store!r}, namespace={self._ns!r})"
 
     # ------------------------------------------------------------ helpers
 
@@ -281,23 +271,68 @@ class SessionManager:
             absolute_timeout=self._absolute,
         )
 
+    def _check_record(self, raw: bytes, now: float) -> tuple[_Record, SessionReason | None]:
+        """Decode a stored record and say whether it has expired."""
+        record = _decode_record(raw)
+        if record is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        if now >= record.created + self._absolute:
+            return record, SessionReason.EXPIRED_ABSOLUTE
+        if now >= record.seen + self._idle:
+            return record, SessionReason.EXPIRED_IDLE
+        return record, None
+
+
+class SessionManager(_SessionCore):
+    """Create, read, rotate and revoke server-side sessions.
+
+    Args:
+        store: where sessions live (:class:`~securekit.stores.SQLiteStore` on
+            one machine, :class:`~securekit.stores.RedisStore` for many).
+        idle_timeout: a session unused this long is invalid.
+        absolute_timeout: a session this old is invalid, however active.
+        max_data_bytes: cap on the JSON encoding of session data.
+        namespace: store key prefix (several managers may share a store).
+        clock: the time source (tests pass a ``FixedClock``).
+
+    Raises:
+        ConfigurationError: a timeout is not positive, the idle timeout
+            exceeds the absolute one, or a cap or namespace is unusable.
+    """
+
+    _store: Store
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
+        absolute_timeout: timedelta = DEFAULT_ABSOLUTE_TIMEOUT,
+        max_data_bytes: int = DEFAULT_MAX_DATA_BYTES,
+        namespace: str = "session",
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(store, Store) or _is_async(store):
+            raise TypeError("store must implement securekit.stores.Store")
+        super().__init__(
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            max_data_bytes=max_data_bytes,
+            namespace=namespace,
+            clock=clock,
+        )
+        self._store = store
+
     def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
         """Read and check a record; expired records are removed."""
         raw = self._store.get(key)
         if raw is None:
             raise SessionError(SessionReason.UNKNOWN)
-        record = _decode_record(raw)
-        if record is None:
-            raise SessionError(SessionReason.UNKNOWN)
-        reason = None
-        if now >= record.created + self._absolute:
-            reason = SessionReason.EXPIRED_ABSOLUTE
-        elif now >= record.seen + self._idle:
-            reason = SessionReason.EXPIRED_IDLE
-        if reason is not None:
+        record, expired = self._check_record(raw, now)
+        if expired is not None:
             self._store.compare_and_delete(key, raw)
             self._store.set_remove(self._index(record.user_id), key)
-            raise SessionError(reason)
+            raise SessionError(expired)
         return raw, record
 
     def _reload(self, key: str, now: float) -> tuple[bytes, _Record]:
@@ -480,6 +515,232 @@ class SessionManager:
             if key.startswith(f"{self._ns}:id:"):
                 ended += self._store.delete(key)
             self._store.set_remove(index, key)
+        return ended
+
+
+class AsyncSessionManager(_SessionCore):
+    """The async twin of :class:`SessionManager`, on an :class:`~securekit.stores.AsyncStore`.
+
+    Same arguments and behaviour (and the same checks, record format and
+    atomic steps: the validation and record logic is shared); every
+    method that touches the store is awaitable.
+    """
+
+    _store: AsyncStore
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        idle_timeout: timedelta = DEFAULT_IDLE_TIMEOUT,
+        absolute_timeout: timedelta = DEFAULT_ABSOLUTE_TIMEOUT,
+        max_data_bytes: int = DEFAULT_MAX_DATA_BYTES,
+        namespace: str = "session",
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(store, AsyncStore) or not _is_async(store):
+            raise TypeError("store must implement securekit.stores.AsyncStore")
+        super().__init__(
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            max_data_bytes=max_data_bytes,
+            namespace=namespace,
+            clock=clock,
+        )
+        self._store = store
+
+    async def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
+        """Read and check a record; expired records are removed."""
+        raw = await self._store.get(key)
+        if raw is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        record, expired = self._check_record(raw, now)
+        if expired is not None:
+            await self._store.compare_and_delete(key, raw)
+            await self._store.set_remove(self._index(record.user_id), key)
+            raise SessionError(expired)
+        return raw, record
+
+    async def _reload(self, key: str, now: float) -> tuple[bytes, _Record]:
+        """Re-read after a lost compare-and-set: gone means revoked."""
+        try:
+            return await self._load(key, now)
+        except SessionError as exc:
+            if exc.reason is SessionReason.UNKNOWN:
+                raise SessionError(SessionReason.REVOKED) from None
+            raise
+
+    # ------------------------------------------------------------ API
+
+    async def create(
+        self,
+        *,
+        user_id: str,
+        data: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[str, Session]:
+        """Start a new session for ``user_id``.
+
+        Args:
+            user_id: the authenticated user (1 to 256 characters).
+            data: JSON-serializable session data.
+            now: the current time (default: the manager's clock).
+
+        Returns:
+            ``(token, session)``: put the token in the cookie; it is never
+            stored server-side.
+
+        Raises:
+            SessionError: ``TOO_LARGE`` when the data exceeds the cap.
+            ConfigurationError: the data is not JSON-serializable.
+            StoreUnavailableError: the store is down.
+        """
+        user_id = self._check_user(user_id)
+        body = self._check_data(data)
+        stamp = self._now(now)
+        record = _Record(user_id, body, stamp, stamp)
+        while True:
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            key = self._key(token)
+            # Index first: destroy_all() can then never miss a live session.
+            await self._store.set_add(self._index(user_id), key, ttl=self._absolute)
+            if await self._store.add(key, record.encode(), ttl=self._ttl(record, stamp)):
+                return token, self._session(record)
+            # A 256-bit collision: practically impossible; never reuse an id.
+            await self._store.set_remove(self._index(user_id), key)  # pragma: no cover
+
+    async def get(self, token: str, *, now: datetime | None = None) -> Session:
+        """Return the session of ``token``, refreshing its idle timeout.
+
+        Raises:
+            SessionError: ``MALFORMED``, ``UNKNOWN``, ``EXPIRED_IDLE``,
+                ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
+            StoreUnavailableError: the store is down (no session is valid).
+        """
+        return await self._get(token, now, force_touch=False)
+
+    async def touch(self, token: str, *, now: datetime | None = None) -> Session:
+        """Like :meth:`get`, but always record this moment as last use."""
+        return await self._get(token, now, force_touch=True)
+
+    async def _get(self, token: str, now: datetime | None, *, force_touch: bool) -> Session:
+        key = self._key(_check_token(token))
+        stamp = self._now(now)
+        raw, record = await self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            if not force_touch and stamp - record.seen < self._touch:
+                return self._session(record)
+            new = _Record(record.user_id, record.data, record.created, max(stamp, record.seen))
+            # Compare-and-set: a session destroyed meanwhile is never recreated.
+            if await self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
+                return self._session(new)
+            raw, record = await self._reload(key, stamp)
+            force_touch = False
+        return self._session(record)
+
+    async def update(
+        self, token: str, data: Mapping[str, Any], *, now: datetime | None = None
+    ) -> Session:
+        """Replace the session's data (and record this moment as last use).
+
+        The write is a compare-and-set against the stored record: a session
+        destroyed or rotated by a concurrent request is never resurrected.
+
+        Raises:
+            SessionError: as :meth:`get`, or ``TOO_LARGE``.
+        """
+        key = self._key(_check_token(token))
+        body = self._check_data(data)
+        stamp = self._now(now)
+        raw, record = await self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            new = _Record(record.user_id, body, record.created, max(stamp, record.seen))
+            if await self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
+                return self._session(new)
+            raw, record = await self._reload(key, stamp)
+        raise SessionError(SessionReason.REVOKED)
+
+    async def rotate(
+        self,
+        token: str,
+        *,
+        user_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[str, Session]:
+        """Replace the session's id (call on login and any privilege change).
+
+        The old id stops working in the same atomic step that claims the
+        session (compare-and-delete), so of two concurrent rotations exactly
+        one succeeds and exactly one new id is valid; the other raises
+        ``REVOKED``. A new ``user_id`` also restarts the absolute timeout.
+
+        Args:
+            token: the current session token.
+            user_id: the new user (e.g. after login); default unchanged.
+            data: new session data; default unchanged.
+            now: the current time.
+
+        Returns:
+            ``(new_token, session)``.
+
+        Raises:
+            SessionError: as :meth:`get`, or ``REVOKED`` when a concurrent
+                request rotated or destroyed the session first.
+        """
+        key = self._key(_check_token(token))
+        new_user = None if user_id is None else self._check_user(user_id)
+        body = None if data is None else self._check_data(data)
+        stamp = self._now(now)
+        raw, record = await self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            if await self._store.compare_and_delete(key, raw):
+                break
+            raw, record = await self._reload(key, stamp)
+        else:
+            raise SessionError(SessionReason.REVOKED)
+        await self._store.set_remove(self._index(record.user_id), key)
+        owner = record.user_id if new_user is None else new_user
+        created = record.created if owner == record.user_id else stamp
+        fresh = _Record(owner, record.data if body is None else body, created, stamp)
+        while True:
+            new_token = secrets.token_urlsafe(TOKEN_BYTES)
+            new_key = self._key(new_token)
+            await self._store.set_add(self._index(owner), new_key, ttl=self._absolute)
+            if await self._store.add(new_key, fresh.encode(), ttl=self._ttl(fresh, stamp)):
+                return new_token, self._session(fresh)
+            await self._store.set_remove(self._index(owner), new_key)  # pragma: no cover
+
+    async def destroy(self, token: str) -> bool:
+        """End the session of ``token`` (logout); True if it existed.
+
+        A malformed token simply does not exist (returns False).
+        """
+        try:
+            key = self._key(_check_token(token))
+        except SessionError:
+            return False
+        raw = await self._store.get(key)
+        if raw is None:
+            return False
+        deleted = await self._store.delete(key)
+        record = _decode_record(raw)
+        if record is not None:
+            await self._store.set_remove(self._index(record.user_id), key)
+        return deleted
+
+    async def destroy_all(self, user_id: str) -> int:
+        """End every session of ``user_id`` (password change, "log out everywhere").
+
+        Returns:
+            How many live sessions were ended.
+        """
+        index = self._index(self._check_user(user_id))
+        ended = 0
+        for key in sorted(await self._store.set_members(index)):
+            if key.startswith(f"{self._ns}:id:"):
+                ended += await self._store.delete(key)
+            await self._store.set_remove(index, key)
         return ended
 
 

@@ -604,3 +604,161 @@ def test_record_expiring_during_a_retry_keeps_its_reason(clock: FixedClock) -> N
     with pytest.raises(SessionError) as info:
         hooked.update(token, {"x": 1})
     assert reason(info) is SessionReason.EXPIRED_IDLE
+
+
+# ---------------------------------------------------------------- async twin
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def async_store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    from securekit.stores import AsyncRedisStore
+
+    if request.param == "memory":
+        return MemoryStore().asyncio()
+    if request.param == "sqlite":
+        return SQLiteStore(tmp_path / "async.db").asyncio()
+    return AsyncRedisStore(request.getfixturevalue("redis_url"))
+
+
+def test_async_manager_behaves_like_the_sync_one(async_store: Any) -> None:
+    import asyncio
+
+    from securekit.sessions import AsyncSessionManager
+
+    async def run() -> None:
+        clock = FixedClock()
+        sessions = AsyncSessionManager(async_store, clock=clock)
+        assert "AsyncSessionManager" in repr(sessions)
+        token, _session = await sessions.create(user_id="u", data={"a": 1})
+        assert (await sessions.get(token)).data == {"a": 1}
+        clock.advance(timedelta(minutes=2))
+        assert (await sessions.get(token)).last_seen_at == clock()
+        assert (await sessions.touch(token)).last_seen_at == clock()
+        assert (await sessions.update(token, {"b": 2})).data == {"b": 2}
+        new, rotated = await sessions.rotate(token, user_id="v")
+        assert rotated.user_id == "v"
+        with pytest.raises(SessionError) as info:
+            await sessions.get(token)
+        assert info.value.reason is SessionReason.UNKNOWN
+        # Two concurrent rotations: exactly one wins.
+        results = await asyncio.gather(
+            sessions.rotate(new), sessions.rotate(new), return_exceptions=True
+        )
+        winners = [r for r in results if not isinstance(r, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(r, SessionError) for r in results if r not in winners)
+        fresh = winners[0][0]
+        assert await sessions.destroy(fresh) is True
+        assert await sessions.destroy(fresh) is False
+        assert await sessions.destroy("junk") is False
+        for _ in range(2):
+            await sessions.create(user_id="w")
+        assert await sessions.destroy_all("w") == 2
+        idle, _ = await sessions.create(user_id="x")
+        clock.advance(timedelta(minutes=31))
+        with pytest.raises(SessionError) as info:
+            await sessions.get(idle)
+        assert info.value.reason is SessionReason.EXPIRED_IDLE
+        with pytest.raises(SessionError):
+            await sessions.update(idle, {})
+        if hasattr(async_store, "aclose"):
+            await async_store.aclose()
+
+    asyncio.run(run())
+
+
+class AsyncHookStore:
+    """Async twin of HookStore."""
+
+    def __init__(self, inner: Any, hook: Any) -> None:
+        self.inner = inner
+        self.hook = hook
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self.inner.get(key)
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            await hook()
+        return value
+
+
+class AsyncContendedStore:
+    """Async twin of ContendedStore."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self.inner.get(key)
+        return value
+
+    async def compare_and_set(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    async def compare_and_delete(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+
+def test_async_races_and_contention() -> None:
+    import asyncio
+
+    from securekit.sessions import AsyncSessionManager
+
+    async def run() -> None:
+        clock = FixedClock()
+        store = MemoryStore().asyncio()
+        plain = AsyncSessionManager(store, clock=clock)
+        token, _ = await plain.create(user_id="u", data={"v": 1})
+
+        async def destroy() -> None:
+            await plain.destroy(token)
+
+        hooked = AsyncSessionManager(AsyncHookStore(store, destroy), clock=clock)
+        with pytest.raises(SessionError) as info:
+            await hooked.update(token, {"late": True})
+        assert info.value.reason is SessionReason.REVOKED
+
+        token, _ = await plain.create(user_id="u", data={"v": 1})
+
+        async def change() -> None:
+            await plain.update(token, {"v": 2})
+
+        hooked = AsyncSessionManager(AsyncHookStore(store, change), clock=clock)
+        assert (await hooked.touch(token)).data == {"v": 2}
+        key = "session:id:" + hashlib.sha256(token.encode()).hexdigest()
+        stale = b'{"v":1,"u":"u","d":{},"c":0,"s":0}'
+
+        async def expire() -> None:
+            await store.set(key, stale)
+
+        hooked = AsyncSessionManager(AsyncHookStore(store, expire), clock=clock)
+        with pytest.raises(SessionError) as info:
+            await hooked.update(token, {"x": 1})
+        assert info.value.reason is SessionReason.EXPIRED_ABSOLUTE
+
+        token, _ = await plain.create(user_id="u", data={"a": 1})
+        contended = AsyncSessionManager(AsyncContendedStore(store), clock=clock)
+        with pytest.raises(SessionError):
+            await contended.update(token, {"b": 2})
+        with pytest.raises(SessionError):
+            await contended.rotate(token)
+        assert (await contended.touch(token)).data == {"a": 1}
+        await store.set(key, b"\xff")
+        assert await plain.destroy(token) is True
+
+    asyncio.run(run())
+
+
+def test_async_manager_refuses_sync_stores() -> None:
+    from securekit.sessions import AsyncSessionManager
+
+    with pytest.raises(TypeError):
+        AsyncSessionManager(MemoryStore())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        SessionManager(MemoryStore().asyncio())  # type: ignore[arg-type]
