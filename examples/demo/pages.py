@@ -180,7 +180,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
 def login_totp() -> str | BaseResponse | tuple[str, int]:
     """Second step for users with TOTP: a code from the app, or a recovery code."""
     session = current_context().session
-    if session is None or session.data.get("stage") != STAGE_MFA:
+    if session is None or session.data.get("stage") != STAGE_MFA or not session.user_id.isdigit():
         return _redirect("/login")
     svc = services()
     user = svc.db.user_by_id(int(session.user_id))
