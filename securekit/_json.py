@@ -190,23 +190,28 @@ def load_json(
     if isinstance(body, bytes | bytearray | memoryview):
         if len(body) > max_bytes:
             raise _reject(InputReason.TOO_LARGE)
+        data = bytes(body)
         try:
             # Strict UTF-8 also refuses encoded surrogates (CESU-8) and
             # overlong forms.
-            data = bytes(body)
-            text = data.decode("utf-8")
+            decoded: str | None = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise _reject(InputReason.BAD_ENCODING) from None
+            decoded = None  # UnicodeDecodeError.object is the input: not chained
+        if decoded is None:
+            raise _reject(InputReason.BAD_ENCODING)
+        text = decoded
     elif isinstance(body, str):
         # A str cannot be shorter in UTF-8 than in code points, so the cheap
         # length check comes first, before encoding.
         if len(body) > max_bytes:
             raise _reject(InputReason.TOO_LARGE)
         try:
-            data = body.encode("utf-8")
+            encoded: bytes | None = body.encode("utf-8")
         except UnicodeEncodeError:
-            # A lone surrogate in the str itself.
-            raise _reject(InputReason.BAD_ENCODING) from None
+            encoded = None  # a lone surrogate in the str itself
+        if encoded is None:
+            raise _reject(InputReason.BAD_ENCODING)
+        data = encoded
         if len(data) > max_bytes:
             raise _reject(InputReason.TOO_LARGE)
         text = body
@@ -221,16 +226,20 @@ def load_json(
     check_strings = "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
     limit = sys.get_int_max_str_digits()
     decoder = _DECODERS[limit == 0 or limit > _MAX_INT_DIGITS]
+    failure: InputReason | None = None
     try:
         value = decoder.decode(text)
     except json.JSONDecodeError:
-        # JSONDecodeError.doc holds the whole input: never chain it.
-        raise _reject(InputReason.INVALID_JSON) from None
+        failure = InputReason.INVALID_JSON
     except ValueError:
         # int() refused a literal over the interpreter's digit limit.
-        raise _reject(InputReason.TOO_LARGE) from None
+        failure = InputReason.TOO_LARGE
     except RecursionError:
-        raise _reject(InputReason.TOO_DEEP) from None
+        failure = InputReason.TOO_DEEP
+    if failure is not None:
+        # Raised outside the handler: JSONDecodeError.doc holds the whole
+        # input, and even a suppressed __context__ is reachable by reporters.
+        raise _reject(failure)
     if check_strings:
         _check_strings(value)
     return value

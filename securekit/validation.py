@@ -143,6 +143,7 @@ _URL_FORBIDDEN_RE: Final = re.compile(r"[^\x21-\x7e]|[\\<>\"`{}|^]")
 # U+2029 end lines in JavaScript and many log viewers).
 _FORBIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _MULTILINE_ALLOWED: Final = frozenset({"\n", "\t"})
+_NON_FINITE_WORDS: Final = frozenset({"nan", "inf", "infinity", "snan"})
 
 
 def _fail(reason: InputReason) -> InputValidationError:
@@ -297,7 +298,22 @@ def validate_uuid(value: object) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def _check_bounds(min_value: float | None, max_value: float | None) -> None:
+def _check_bounds(
+    min_value: float | None, max_value: float | None, *, integer: bool = False
+) -> None:
+    for bound in (min_value, max_value):
+        if bound is None and not integer:
+            continue
+        # A NaN bound compares False both ways and would accept every value;
+        # a bool or str bound is a typo that must not silently work.
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise ConfigurationError(
+                "min_value and max_value must be int" if integer else "bounds must be numbers"
+            )
+        if integer and not isinstance(bound, int):
+            raise ConfigurationError("min_value and max_value must be int")
+        if isinstance(bound, float) and math.isnan(bound):
+            raise ConfigurationError("bounds must not be NaN")
     if min_value is not None and max_value is not None and min_value > max_value:
         raise ConfigurationError("min_value must not be greater than max_value")
 
@@ -314,7 +330,7 @@ def validate_int(value: object, *, min_value: int, max_value: int) -> int:
         ConfigurationError: ``min_value`` is greater than ``max_value``.
         InputValidationError: wrong type, bad format, or out of range.
     """
-    _check_bounds(min_value, max_value)
+    _check_bounds(min_value, max_value, integer=True)
     if isinstance(value, bool):
         raise _fail(InputReason.WRONG_TYPE)
     if isinstance(value, int):
@@ -359,6 +375,10 @@ def validate_float(
         if len(value) > _FLOAT_TEXT_MAX_LENGTH:
             raise _fail(InputReason.TOO_LONG)
         if _FLOAT_RE.fullmatch(value) is None:
+            # The spellings float() would turn into NaN or an infinity get
+            # the reason that says so (they are refused either way).
+            if value.strip().lower().lstrip("+-") in _NON_FINITE_WORDS:
+                raise _fail(InputReason.NOT_FINITE)
             raise _fail(InputReason.BAD_FORMAT)
         number = float(value)
     else:
@@ -671,7 +691,7 @@ class IntRange(_Marker):
     from_text: bool = False
 
     def __post_init__(self) -> None:
-        _check_bounds(self.min_value, self.max_value)
+        _check_bounds(self.min_value, self.max_value, integer=True)
 
     def _validate(self, value: object) -> object:
         if isinstance(value, str) and not self.from_text:
@@ -860,7 +880,12 @@ class SecureModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _convert(type(self), exc) from None
+            error = _convert(type(self), exc)
+        else:
+            return
+        # Raised outside the handler: pydantic's ValidationError keeps the
+        # input, and a suppressed __context__ is still reachable.
+        raise error
 
     # Tell pydantic this __init__ only wraps the base one: otherwise pydantic
     # routes every validation (model_validate, nested models) through it and
@@ -872,7 +897,10 @@ class SecureModel(BaseModel):
         try:
             super().__setattr__(name, value)
         except ValidationError as exc:
-            raise _convert(type(self), exc) from None
+            error = _convert(type(self), exc)
+        else:
+            return
+        raise error
 
     @classmethod
     def model_validate(
@@ -898,7 +926,8 @@ class SecureModel(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
-            raise _convert(cls, exc) from None
+            error = _convert(cls, exc)
+        raise error
 
     @classmethod
     def model_validate_json(
@@ -926,4 +955,5 @@ class SecureModel(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
-            raise _convert(cls, exc) from None
+            error = _convert(cls, exc)
+        raise error

@@ -208,7 +208,8 @@ def test_load_json_error_does_not_carry_the_body() -> None:
         load_json('{"password": "' + secret + '"')
     assert_no_leak(info.value, secret)
     assert info.value.__cause__ is None
-    assert info.value.__suppress_context__
+    # Not even a suppressed context: JSONDecodeError.doc is the whole body.
+    assert info.value.__context__ is None
 
 
 JSON_VALUES = st.recursive(
@@ -405,9 +406,14 @@ def test_float_accepts(value: object, expected: float) -> None:
         (float("nan"), InputReason.NOT_FINITE),
         (float("inf"), InputReason.NOT_FINITE),
         (-float("inf"), InputReason.NOT_FINITE),
-        ("nan", InputReason.BAD_FORMAT),
-        ("inf", InputReason.BAD_FORMAT),
-        ("Infinity", InputReason.BAD_FORMAT),
+        # Text spellings of non-finite values say so (review: were BAD_FORMAT).
+        ("nan", InputReason.NOT_FINITE),
+        ("inf", InputReason.NOT_FINITE),
+        ("Infinity", InputReason.NOT_FINITE),
+        ("-Infinity", InputReason.NOT_FINITE),
+        (" NaN ", InputReason.NOT_FINITE),
+        ("+inf", InputReason.NOT_FINITE),
+        ("nanx", InputReason.BAD_FORMAT),
         ("1e999", InputReason.NOT_FINITE),
         ("\u0661.5", InputReason.BAD_FORMAT),
         ("1_0.5", InputReason.BAD_FORMAT),
@@ -863,3 +869,68 @@ def test_strict_config_settings() -> None:
     assert STRICT_CONFIG["strict"] is True
     assert STRICT_CONFIG["allow_inf_nan"] is False
     assert STRICT_CONFIG["hide_input_in_errors"] is True
+
+
+# --- review regressions -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("min_value", "max_value"),
+    [(float("nan"), 10.0), (0.0, float("nan")), (True, 10.0), ("0", 10.0)],
+)
+def test_float_bounds_must_be_numbers_not_nan(min_value: Any, max_value: Any) -> None:
+    # A NaN bound compared False both ways: every value was "in range".
+    with pytest.raises(ConfigurationError):
+        v.validate_float(1e300, min_value=min_value, max_value=max_value)
+    with pytest.raises(ConfigurationError):
+        FloatRange(min_value=min_value, max_value=max_value)
+
+
+@pytest.mark.parametrize(
+    ("min_value", "max_value"), [(None, 10), (0, None), (0.5, 10), (0, 10.0), (False, 10)]
+)
+def test_int_bounds_must_be_ints(min_value: Any, max_value: Any) -> None:
+    # None used to raise a bare TypeError from the comparison.
+    with pytest.raises(ConfigurationError):
+        v.validate_int(1, min_value=min_value, max_value=max_value)
+    with pytest.raises(ConfigurationError):
+        IntRange(min_value=min_value, max_value=max_value)
+
+
+def test_float_bounds_may_be_ints_or_absent() -> None:
+    assert v.validate_float(5, min_value=0, max_value=10) == 5.0
+    assert v.validate_float(-1e300) == -1e300
+
+
+def test_secure_model_error_carries_no_context() -> None:
+    # pydantic's ValidationError (the context) keeps the input in .errors().
+    class Login(SecureModel):
+        username: Username
+        age: int = 0
+
+    secret = {"$ne": "hunter2-ctx"}  # pragma: allowlist secret
+    calls = [
+        lambda: Login(username=secret),
+        lambda: Login.model_validate({"username": secret}),
+        lambda: Login.model_validate_json(json.dumps({"username": "alice", "age": secret["$ne"]})),
+    ]
+    for call in calls:
+        with pytest.raises(InputValidationError) as info:
+            call()
+        assert info.value.__context__ is None
+        assert_no_leak(info.value, "hunter2-ctx")
+    model = Login(username="alice")
+    with pytest.raises(InputValidationError) as info:
+        model.age = "hunter2-ctx"  # type: ignore[assignment]
+    assert info.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    "body", [b'"\xff hunter2-ctx"', '"\ud800 hunter2-ctx"', '{"a": hunter2-ctx}', "1" * 5000]
+)
+def test_load_json_errors_carry_no_context(body: str | bytes) -> None:
+    # UnicodeDecodeError.object and JSONDecodeError.doc are the whole input.
+    with pytest.raises(InputValidationError) as info:
+        load_json(body)
+    assert info.value.__context__ is None
+    assert_no_leak(info.value, "hunter2-ctx")
