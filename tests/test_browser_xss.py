@@ -228,13 +228,14 @@ def test_run_starts_on_demand_and_context_manager_closes() -> None:
                 "a": body_document("<script>__probe()</script>"),
                 "b": body_document("<b>quiet</b>"),
                 "c": body_document("<img src=x onerror=confirm(1)>"),
+                "d": body_document("<script>window.top.__probe('d')</script>"),
             }
         )
     except ServiceMissingError as exc:
         require_service("headless Chromium", str(exc))
     with fresh:
         fresh.start()  # already running: no second browser
-    assert result.executed == {"a", "c"}
+    assert result.executed == {"a", "c", "d"}
     # onerror may fire twice (natively and from the harness's dispatch).
     assert {how for _, how in result.hits} == {"confirm", "probe"}
     with pytest.raises(RuntimeError):
@@ -247,6 +248,7 @@ def test_page_server_routes(detector: ScriptDetector) -> None:
 
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(detector.origin + "/missing", timeout=5)
+    info.value.close()
     assert info.value.code == 404
     for method in ("GET", "POST"):
         request = urllib.request.Request(
@@ -258,6 +260,7 @@ def test_page_server_routes(detector: ScriptDetector) -> None:
         urllib.request.urlopen(
             urllib.request.Request(detector.origin + "/elsewhere", data=b"x"), timeout=5
         )
+    info.value.close()
     assert info.value.code == 404
 
 

@@ -6,7 +6,8 @@ payload cannot hide another. A script installed in *every* new document
 (Chrome DevTools Protocol ``Page.addScriptToEvaluateOnNewDocument``, so
 nested frames, popups and ``javascript:`` navigations are covered) replaces
 ``alert``/``confirm``/``prompt``/``print`` and defines ``__probe()``; each
-call is recorded against the case frame it happened in. Calls from frames
+call is recorded against the case frame it happened in (``top.__probe(id)``
+records against the id given). Calls from frames
 with an opaque origin (``data:`` URLs) cannot name their case and are
 recorded as ``unattributed`` through a beacon to the local server.
 
@@ -86,7 +87,9 @@ _HOOK: Final = """
     try { Object.defineProperty(window, name, {value: () => report(name), configurable: false}); }
     catch (e) {}
   }
-  try { Object.defineProperty(window, '__probe', {value: () => report('probe')}); } catch (e) {}
+  if (window !== window.top) {
+    try { Object.defineProperty(window, '__probe', {value: () => report('probe')}); } catch (e) {}
+  }
 })();
 """
 
@@ -96,6 +99,8 @@ _PAGE: Final = """<!doctype html>
 window.__hits = [];
 window.__done = false;
 window.__securekitHit = (id, how) => { window.__hits.push([String(id), String(how)]); };
+// top.__probe(id) from any frame: recorded against the id the caller names.
+window.__probe = (id) => { window.__securekitHit(id, 'probe'); };
 const EVENTS = ['mouseover', 'mouseenter', 'mousemove', 'mousedown', 'mouseup', 'mouseout',
   'mouseleave', 'click', 'dblclick', 'auxclick', 'contextmenu', 'pointerover', 'pointerenter',
   'pointerdown', 'pointerup', 'pointermove', 'pointerout', 'pointerleave', 'pointerrawupdate',
