@@ -336,7 +336,8 @@ def run(
         raise ConfigurationError("argv must name a program")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError("timeout must be a number of seconds")
-    if not (math.isfinite(timeout) and 0 < timeout <= _MAX_TIMEOUT):
+    # Compared before math.isfinite, which raises OverflowError for 10**400.
+    if not (0 < timeout <= _MAX_TIMEOUT and math.isfinite(timeout)):
         raise ConfigurationError(
             f"timeout must be a positive number of seconds, at most {_MAX_TIMEOUT:.0f}"
         )
@@ -353,6 +354,8 @@ def run(
         if isinstance(allowed_executables, str):
             raise TypeError("allowed_executables must be a collection of str, not a str")
         allowed = frozenset(allowed_executables)
+        if not all(isinstance(name, str) for name in allowed):
+            raise TypeError("allowed_executables must hold only str")
     if insecure_inherit_environment:
         warnings.warn(
             "run(insecure_inherit_environment=True): the child receives every environment "
@@ -381,9 +384,10 @@ def run(
             start_new_session=True,
             shell=False,
         )
-    except OSError as exc:
-        # A missing or unreadable cwd, a noexec mount, a bad interpreter line:
-        # the deployment is wrong, and the OS message may quote paths.
+    except (OSError, ValueError) as exc:
+        # A missing or unreadable cwd, a noexec mount, a bad interpreter line,
+        # a NUL in cwd (ValueError): the deployment is wrong, and the OS
+        # message may quote paths.
         raise ConfigurationError(
             f"could not start the program ({type(exc).__name__}); check the program, "
             "its permissions and cwd"

@@ -137,9 +137,10 @@ def _harden(ctx: ssl.SSLContext, minimum_version: ssl.TLSVersion) -> None:
 def _load_chain(ctx: ssl.SSLContext, cert: Path, key: Path | None, password: bytes | None) -> None:
     try:
         ctx.load_cert_chain(os.fspath(cert), None if key is None else os.fspath(key), password)
-    except (OSError, ssl.SSLError) as exc:
+    except (OSError, ssl.SSLError, ValueError) as exc:
         # The message names the problem class only; OpenSSL's text may quote
-        # file content, and the password never appears.
+        # file content, and the password never appears. ValueError: a NUL in
+        # a path, or a password over OpenSSL's length limit.
         raise ConfigurationError(
             f"could not load the certificate chain and private key ({type(exc).__name__}); "
             "check both paths, that the key matches the certificate and the key password"
@@ -276,7 +277,7 @@ def server_context(
     if client_ca is not None:
         try:
             ctx.load_verify_locations(cafile=os.fspath(client_ca))
-        except (OSError, ssl.SSLError) as exc:
+        except (OSError, ssl.SSLError, ValueError) as exc:
             raise ConfigurationError(
                 f"could not load client_ca ({type(exc).__name__}); check the path"
             ) from None

@@ -330,7 +330,10 @@ def test_program_that_cannot_start(tmp_path: Path) -> None:
     assert_no_leak(info.value, "/nonexistent/interpreter")
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), 1e300, 86_401])
+# 10**400: math.isfinite raised OverflowError before the review.
+@pytest.mark.parametrize(
+    "timeout", [0, -1, float("nan"), float("inf"), 1e300, 86_401, 10**400, -(10**400)]
+)
 def test_bad_timeout(timeout: float) -> None:
     with pytest.raises(ConfigurationError, match="timeout"):
         run(["/bin/true"], timeout=timeout)
@@ -347,6 +350,14 @@ def test_bad_parameters() -> None:
         run(["/bin/true"], max_output=0)
     with pytest.raises(ConfigurationError):
         run(["/bin/true"], search_path="")
+    with pytest.raises(TypeError):
+        run(["true"], allowed_executables=[b"true"])  # type: ignore[list-item]
+
+
+def test_cwd_with_nul_is_a_configuration_error() -> None:
+    # Popen raised a bare ValueError ("embedded null byte") before the review.
+    with pytest.raises(ConfigurationError, match="could not start"):
+        run(["/bin/true"], cwd="/tmp/\x00")
 
 
 INSECURE_CALLS = {

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -556,3 +557,17 @@ INSECURE_CALLS = {
         insecure_no_hostname_check=True
     ),
 }
+
+
+@pytest.mark.parametrize("field", ["cert", "key", "client_ca"])
+def test_paths_with_nul_are_configuration_errors(pki: Pki, field: str) -> None:
+    # load_cert_chain and load_verify_locations raise ValueError for NUL.
+    paths: dict[str, Any] = {"cert": pki.cert, "key": pki.key, "client_ca": pki.ca}
+    paths[field] = str(paths[field]) + "\x00"
+    with pytest.raises(ConfigurationError):
+        server_context(paths["cert"], paths["key"], client_ca=paths["client_ca"])
+
+
+def test_client_certfile_with_nul_is_a_configuration_error(pki: Pki) -> None:
+    with pytest.raises(ConfigurationError):
+        client_context(cafile=pki.ca, certfile=str(pki.client_cert) + "\x00")
