@@ -493,3 +493,26 @@ def test_jinja_filters_do_not_double_escape() -> None:
     assert "\\000027\\00003c\\00002fstyle\\00003e" in out
     assert "/q?x=a%26b" in out
     assert "&amp;amp;" not in out
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_json_for_script_round_trips(value: object) -> None:
+    assert json.loads(h.json_for_script(value)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=50))
+def test_url_component_round_trips(text: str) -> None:
+    from urllib.parse import unquote
+
+    clean = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    assert unquote(h.escape_url_component(text)) == clean
