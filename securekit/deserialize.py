@@ -172,14 +172,18 @@ def _decode(data: str | bytes, max_bytes: int) -> str:
             # guessing encodings is a source of parser differentials).
             return bytes(data).decode("utf-8")
         except UnicodeDecodeError:
-            raise _fail(InputReason.BAD_ENCODING) from None
+            pass
+        # Raised outside the handler: UnicodeDecodeError.object is the input.
+        raise _fail(InputReason.BAD_ENCODING)
     if len(data) > max_bytes:
         raise _fail(InputReason.TOO_LARGE)
     if not data.isascii():
         try:
             size = len(data.encode("utf-8"))
         except UnicodeEncodeError:  # lone surrogates
-            raise _fail(InputReason.BAD_ENCODING) from None
+            size = -1
+        if size < 0:
+            raise _fail(InputReason.BAD_ENCODING)
         if size > max_bytes:
             raise _fail(InputReason.TOO_LARGE)
     return data
@@ -296,4 +300,7 @@ def load_yaml(
         # constructor, ValueError (impossible dates, int digit limit),
         # TypeError and others; every one of them is "not valid YAML" here,
         # and the message (which quotes the input) is dropped.
-        raise _fail(InputReason.BAD_FORMAT) from None
+        pass
+    # Raised outside the handler, so the YAML error (whose problem mark
+    # quotes the input) is not even a suppressed __context__.
+    raise _fail(InputReason.BAD_FORMAT)
