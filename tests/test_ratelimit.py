@@ -35,7 +35,7 @@ from tests._leak import assert_no_leak
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
@@ -85,6 +85,7 @@ def test_limiter_check_raises(store: Store) -> None:
     assert_no_leak(info.value, "ratelimit:")
 
 
+@pytest.mark.redis
 def test_limiter_hashes_keys(redis_url: str) -> None:
     limiter = RateLimiter(RedisStore(redis_url), limit=3, window=MINUTE)
     limiter.hit("user:alice@example.com")
@@ -350,6 +351,7 @@ def test_invalid_ips_share_one_counter() -> None:
         throttle.check(username="alice", ip="other garbage")
 
 
+@pytest.mark.redis
 def test_store_holds_no_raw_usernames(redis_url: str) -> None:
     throttle = LoginThrottle(RedisStore(redis_url), secret=b"k" * 32)
     throttle.check(username="alice.secret-name", ip="192.0.2.99")
@@ -493,6 +495,7 @@ def test_client_ip_never_crashes(remote: str, header: str | None) -> None:
 # ---------------------------------------------------------------- async twins
 
 
+@pytest.mark.redis
 def test_async_limiter_and_throttle_on_memory_and_redis(redis_url: str, tmp_path: Path) -> None:
     import asyncio
 

@@ -48,7 +48,7 @@ INSECURE_CALLS: dict[str, Callable[[], object]] = {
 }
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
@@ -343,6 +343,7 @@ def test_raw_token_never_in_sqlite_file(tmp_path: Path, clock: FixedClock) -> No
     assert hashlib.sha256(tokens[1].encode()).hexdigest().encode() in blobs
 
 
+@pytest.mark.redis
 def test_raw_token_never_in_redis(redis_url: str, clock: FixedClock) -> None:
     manager = SessionManager(RedisStore(redis_url), clock=clock)
     tokens = [manager.create(user_id="u")[0] for _ in range(3)]
@@ -609,7 +610,7 @@ def test_record_expiring_during_a_retry_keeps_its_reason(clock: FixedClock) -> N
 # ---------------------------------------------------------------- async twin
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def async_store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     from securekit.stores import AsyncRedisStore
 

@@ -43,7 +43,7 @@ class FakeTime:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """The same behavioural suite runs on every backend."""
     if request.param == "memory":
@@ -363,6 +363,7 @@ def test_local_sweep_drops_expired_entries(local_store: tuple[Any, FakeTime]) ->
     assert s.get("old0") is None
 
 
+@pytest.mark.redis
 def test_redis_ttls_and_key_layout(redis_url: str) -> None:
     s = RedisStore(redis_url, prefix="app")
     s.set("k", b"v", ttl=30)
@@ -381,6 +382,7 @@ def test_redis_ttls_and_key_layout(redis_url: str) -> None:
     s.close()
 
 
+@pytest.mark.redis
 def test_redis_prefixes_isolate_stores(redis_url: str) -> None:
     a, b = RedisStore(redis_url, prefix="a"), RedisStore(redis_url, prefix="b")
     a.set("k", b"1")
@@ -496,6 +498,7 @@ def test_memory_store_repr_and_threads() -> None:
     assert "entries=1" in repr(s)
 
 
+@pytest.mark.redis
 def test_redis_construction_errors(redis_url: str) -> None:
     with pytest.raises(ConfigurationError, match="redis://"):
         RedisStore("http://127.0.0.1:6379")
@@ -519,6 +522,7 @@ def test_redis_construction_errors(redis_url: str) -> None:
     client.close()
 
 
+@pytest.mark.redis
 def test_redis_tls_url_is_accepted_without_connecting() -> None:
     s = RedisStore("rediss://user:pw@127.0.0.1:1/0", timeout=0.2)
     with pytest.raises(StoreUnavailableError) as info:
@@ -595,6 +599,7 @@ def test_async_memory_and_sqlite(tmp_path: Path) -> None:
     assert isinstance(MemoryStore().asyncio(), AsyncLocalStore)
 
 
+@pytest.mark.redis
 def test_async_redis(redis_url: str) -> None:
     async def run() -> None:
         s = AsyncRedisStore(redis_url)
