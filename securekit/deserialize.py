@@ -56,6 +56,7 @@ DEFAULT_MAX_ALIASES: Final = 100
 #: pays the expanded size: ten aliases nine levels deep is 10**9 nodes.
 DEFAULT_MAX_NODES: Final = 100_000
 _MAX_DEPTH_LIMIT: Final = 256
+_FAILED: Final = object()  # sentinel: the loader refused the document
 _PYTHON_TAG_PREFIX: Final = "tag:yaml.org,2002:python/"
 _SAFE_ALTERNATIVE: Final = (
     "use securekit.deserialize.load_json (or load_yaml) for data from outside the process; "
@@ -143,9 +144,11 @@ def _loader(yaml: ModuleType) -> Any:
                     continue  # merged keys may be overridden on purpose
                 key = self.construct_object(key_node, deep=True)
                 try:
-                    duplicate = key in seen
-                except TypeError:
-                    raise _fail(InputReason.BAD_FORMAT) from None
+                    duplicate: bool | None = key in seen
+                except TypeError:  # an unhashable key, e.g. "? [1]"
+                    duplicate = None
+                if duplicate is None:
+                    raise _fail(InputReason.BAD_FORMAT)
                 if duplicate:
                     raise _fail(InputReason.DUPLICATE_KEY)
                 seen.add(key)
@@ -292,7 +295,7 @@ def load_yaml(
     text = _decode(data, max_bytes)
     try:
         _prescan(yaml, text, max_depth, max_aliases, max_nodes)
-        return yaml.load(text, Loader=loader)
+        result: object = yaml.load(text, Loader=loader)
     except InputValidationError:
         raise
     except Exception:  # noqa: BLE001
@@ -300,7 +303,9 @@ def load_yaml(
         # constructor, ValueError (impossible dates, int digit limit),
         # TypeError and others; every one of them is "not valid YAML" here,
         # and the message (which quotes the input) is dropped.
-        pass
-    # Raised outside the handler, so the YAML error (whose problem mark
-    # quotes the input) is not even a suppressed __context__.
-    raise _fail(InputReason.BAD_FORMAT)
+        result = _FAILED
+    if result is _FAILED:
+        # Raised outside the handler, so the YAML error (whose problem mark
+        # quotes the input) is not even a suppressed __context__.
+        raise _fail(InputReason.BAD_FORMAT)
+    return result
