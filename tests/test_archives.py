@@ -417,3 +417,9 @@ def test_web_server_config_files_are_refused(tmp_path: Path, out: Path, name: st
 def test_other_hidden_files_still_extract(tmp_path: Path, out: Path) -> None:
     archive = make_zip(tmp_path / "a.zip", [("__MACOSX/._photo.jpg", b"x"), (".keep", b"")])
     assert [p.name for p in POLICY.extract(archive, out)] == ["._photo.jpg", ".keep"]
+
+
+def test_file_then_folder_of_the_same_name_is_refused(tmp_path: Path, out: Path) -> None:
+    archive = make_zip(tmp_path / "a.zip", [("a", b"x"), ("A/b.txt", b"y")])
+    assert rejected(lambda: POLICY.extract(archive, out)) is UploadReason.ARCHIVE_UNSAFE_ENTRY
+    assert listing(out) == []

@@ -722,3 +722,13 @@ def test_pdf_object_headers_hidden_in_stream_data_in_every_spelling(hidden: byte
     # A reader locating objects by xref offset (or rebuilding the xref by
     # scanning) would find these inside what a scanner skips as stream data.
     assert reason_of(pdf.check, raw_stream(b"<< /Length 40 >>", hidden), max_pixels=1) is M
+
+
+def test_pdf_stream_without_endstream_is_malformed() -> None:
+    data = raw_stream(b"<< /Length 3 >>", b"abc").replace(b"endstream", b"endstreax")
+    assert reason_of(pdf.check, data, max_pixels=1) is M
+
+
+def test_gif_without_global_colour_table_passes() -> None:
+    data = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0) + gif_image(local_table=True) + b";"
+    assert reason_of(gif.check, data, max_pixels=BIG) is None
