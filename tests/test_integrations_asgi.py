@@ -1037,3 +1037,182 @@ def test_optional_dependency_error_names_the_extra() -> None:
 
 
 _: Callable[..., object] = make_app
+
+
+# --------------------------------------------------------------------------- review regressions
+
+
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "x-frame-options",
+    "strict-transport-security",
+    "referrer-policy",
+    "x-content-type-options",
+)
+
+
+@pytest.mark.parametrize("header", ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"])
+@pytest.mark.parametrize("value", ["DELETE", "post", " PUT ", "GET, DELETE", ""])
+def test_safe_method_with_override_header_needs_csrf(app: FastAPI, header: str, value: str) -> None:
+    # An app or middleware honouring the override would run a DELETE that
+    # the middleware had waved through as a GET.
+    anon, token = anonymous(app)
+    cookie = {"cookie": f"__Host-csrf={anon}"}
+    refused = call(app, "GET", "/", headers={**cookie, header: value})
+    assert refused.status == 403
+    assert refused.header("content-security-policy") is not None
+    accepted = call(
+        app, "GET", "/", headers={**cookie, **SAME, header: value, "x-csrf-token": token}
+    )
+    assert accepted.status == 200
+
+
+def test_override_to_a_safe_method_changes_nothing(app: FastAPI) -> None:
+    anon, _ = anonymous(app)
+    cookie = {"cookie": f"__Host-csrf={anon}"}
+    assert call(app, "GET", "/", headers={**cookie, "x-http-method-override": "HEAD"}).status == 200
+    # A POST overridden to GET is still checked as the POST it is.
+    reply = call(app, "POST", "/hook", headers={**cookie, "x-http-method-override": "GET"})
+    assert reply.status == 403
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "https://evil.example/page",
+        "https://app.example:8443/page",
+        "http://app.example/page",
+        "https://app.example.evil.example/",
+        "https://user@app.example/",
+        "about:blank",
+        "null",
+        "not a url",
+        "https://[::1/",
+    ],
+)
+def test_cross_origin_referer_refused_without_origin(app: FastAPI, referer: str) -> None:
+    anon, token = anonymous(app)
+    headers = {"cookie": f"__Host-csrf={anon}", "x-csrf-token": token, "referer": referer}
+    reply = call(app, "POST", "/hook", headers=headers)
+    assert reply.status == 403
+    assert reply.json()["detail"] == "the request was refused as cross-site"
+
+
+def test_same_origin_referer_or_none_accepted_with_token(app: FastAPI) -> None:
+    anon, token = anonymous(app)
+    base = {"cookie": f"__Host-csrf={anon}", "x-csrf-token": token}
+    assert (
+        call(app, "POST", "/hook", headers={**base, "referer": ORIGIN + "/form?x=1"}).status == 200
+    )
+    # Neither Origin nor Referer (privacy proxies strip both): the token decides.
+    assert call(app, "POST", "/hook", headers=base).status == 200
+    assert call(app, "POST", "/hook", headers={"cookie": base["cookie"]}).status == 403
+    # Origin, when present, wins over Referer.
+    both = {**base, "origin": ORIGIN, "referer": "https://evil.example/"}
+    assert call(app, "POST", "/hook", headers=both).status == 200
+
+
+def test_repeated_referer_with_different_values_refused(app: FastAPI) -> None:
+    anon, token = anonymous(app)
+    headers = [
+        ("cookie", f"__Host-csrf={anon}"),
+        ("x-csrf-token", token),
+        ("referer", ORIGIN + "/"),
+        ("referer", "https://evil.example/"),
+    ]
+    assert call(app, "POST", "/hook", headers=headers).status == 403
+
+
+def test_store_down_error_still_has_security_headers() -> None:
+    app, _ = make_app(store=DownStore())
+    reply = call(app, path="/me", headers={"cookie": "__Host-session=" + "A" * 43})
+    assert reply.status == 503
+    for name in SECURITY_HEADERS:
+        assert reply.header(name), name
+    csp = reply.header("content-security-policy") or ""
+    assert NONCE_RE.search(csp) is not None
+
+
+def test_plain_middleware_store_down_has_security_headers() -> None:
+    sessions = SessionManager(DownStore())
+    app = SecureASGIMiddleware(
+        _echo_app, sessions=sessions, csrf=CSRFProtect(MAC, origins={ORIGIN})
+    )
+    reply = call(app, path="/", headers={"cookie": "__Host-session=" + "A" * 43})
+    assert reply.status == 503
+    for name in SECURITY_HEADERS:
+        assert reply.header(name), name
+
+
+def test_missing_and_foreign_objects_give_identical_404s() -> None:
+    from fastapi import HTTPException
+
+    from securekit.authz import Scope
+
+    app, _ = make_app()
+    notes = {1: {"owner_id": "alice"}, 2: {"owner_id": "bob"}}
+
+    @app.get("/scoped/{note_id}")
+    def scoped(note_id: int) -> dict[str, object]:
+        return Scope().check(Subject(id="alice"), notes.get(note_id))
+
+    @app.get("/plain/{note_id}")
+    def plain(note_id: int) -> dict[str, object]:
+        if note_id not in notes:
+            raise HTTPException(404, detail=f"note {note_id} does not exist")
+        return Scope().check(Subject(id="alice"), notes[note_id])
+
+    assert call(app, path="/scoped/1").status == 200
+    replies = [
+        call(app, path=path)
+        for path in ("/scoped/2", "/scoped/99", "/plain/2", "/plain/99", "/no/such/route")
+    ]
+    bodies = []
+    for reply in replies:
+        assert reply.status == 404
+        assert reply.header("content-type") == "application/problem+json"
+        assert reply.header("content-security-policy") is not None
+        body = reply.json()
+        body.pop("correlation_id")
+        bodies.append(body)
+        assert b"99" not in reply.body
+    assert all(body == bodies[0] for body in bodies)
+    # Other HTTP errors keep FastAPI's own handler.
+    not_allowed = call(app, "GET", "/hook")
+    assert not_allowed.status == 405
+    assert not_allowed.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE"])
+def test_safe_methods_pass_csrf_and_get_security_headers(app: FastAPI, method: str) -> None:
+    reply = call(app, method, "/")
+    assert reply.status != 403
+    for name in SECURITY_HEADERS:
+        assert reply.header(name), name
+
+
+def test_client_chosen_session_cookie_is_never_adopted(app: FastAPI) -> None:
+    chosen = "B" * 43
+    anon, token = anonymous(app)
+    reply = call(
+        app,
+        "POST",
+        "/login",
+        headers={
+            **SAME,
+            "cookie": f"__Host-csrf={anon}; __Host-session={chosen}",
+            "content-type": "application/x-www-form-urlencoded",
+        },
+        body=f"csrf_token={token}&user=alice".encode(),
+    )
+    # The planted id is not a session, so the token was bound to the
+    # anonymous cookie and the login issues a brand-new id.
+    assert reply.status == 200
+    issued = reply.cookie("__Host-session")
+    assert issued is not None
+    assert issued != chosen
+    attributes = next(c for c in reply.cookies() if c.startswith("__Host-session=" + issued))
+    for attribute in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
+        assert attribute in attributes.split("; ")
+    assert "Domain" not in attributes
+    assert call(app, path="/me", headers={"cookie": f"__Host-session={chosen}"}).status == 401

@@ -175,7 +175,10 @@ def test_flask_errors_are_problems_without_internals(caplog: pytest.LogCaptureFi
     assert any(correlation in r.getMessage() and r.exc_info for r in caplog.records)
     assert client.get("/denied").status_code == 403
     assert client.get("/me").status_code == 401
-    assert client.get("/missing").status_code == 404  # werkzeug's own 404 stays
+    missing = client.get("/missing")
+    assert missing.status_code == 404
+    assert missing.get_json()["detail"] == "The resource was not found."
+    assert missing.headers["Content-Security-Policy"]
 
 
 def test_flask_init_app_and_misuse() -> None:
@@ -363,3 +366,136 @@ def test_raw_wsgi_misuse() -> None:
     with pytest.warns(InsecureConfigurationWarning) as record:
         SecureWSGIMiddleware(_plain, sessions=SessionManager(MemoryStore()), insecure_no_csrf=True)
     assert record[0].filename == __file__
+
+
+# --- regressions from the adversarial review ----------------------------------
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Strict-Transport-Security",
+    "Referrer-Policy",
+    "X-Content-Type-Options",
+)
+
+
+def raw_app() -> SecureWSGIMiddleware:
+    return SecureWSGIMiddleware(_plain, csrf=CSRFProtect(MAC, origins={ORIGIN}))
+
+
+@pytest.mark.parametrize("header", ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"])
+def test_raw_wsgi_get_with_method_override_needs_csrf(header: str) -> None:
+    app = raw_app()
+    cookie, token = anonymous_binding(app)
+    env = environ_for("GET", headers={"Cookie": f"__Host-csrf={cookie}", header: "DELETE"})
+    assert run(app, env)[0].startswith("403")
+    env = environ_for(
+        "GET",
+        headers={
+            **SAME,
+            "Cookie": f"__Host-csrf={cookie}",
+            header: "DELETE",
+            "X-CSRF-Token": token,
+        },
+    )
+    assert run(app, env)[0].startswith("200")
+    env = environ_for("GET", headers={"Cookie": f"__Host-csrf={cookie}", header: "GET"})
+    assert run(app, env)[0].startswith("200")
+
+
+def test_werkzeug_method_override_behind_securekit_is_checked() -> None:
+    # werkzeug's own override middleware inside ours turns the GET into a DELETE.
+    flask_app = Flask(__name__)
+    SecureKit(flask_app, csrf=CSRFProtect(MAC, origins={ORIGIN}))
+    deleted: list[bool] = []
+
+    @flask_app.delete("/item")
+    def delete_item() -> str:
+        deleted.append(True)
+        return "deleted"
+
+    inner = flask_app.wsgi_app.app  # type: ignore[attr-defined]
+
+    def override(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        method = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE")
+        if method:
+            environ["REQUEST_METHOD"] = method.upper()
+        return inner(environ, start_response)
+
+    flask_app.wsgi_app.app = override  # type: ignore[attr-defined]
+    client = flask_app.test_client()
+    response = client.get("/item", headers={"X-HTTP-Method-Override": "DELETE"}, base_url=ORIGIN)
+    assert response.status_code == 403
+    assert deleted == []
+
+
+@pytest.mark.parametrize(
+    ("referer", "expected"),
+    [
+        ("https://evil.example/page", "403"),
+        ("http://app.example/page", "403"),
+        ("https://app.example:8443/", "403"),
+        ("about:blank", "403"),
+        (ORIGIN + "/form", "200"),
+    ],
+)
+def test_raw_wsgi_referer_checked_when_origin_missing(referer: str, expected: str) -> None:
+    app = raw_app()
+    cookie, token = anonymous_binding(app)
+    env = environ_for(
+        "POST",
+        headers={"Cookie": f"__Host-csrf={cookie}", "X-CSRF-Token": token, "Referer": referer},
+    )
+    assert run(app, env)[0].startswith(expected)
+
+
+def test_raw_wsgi_store_down_error_has_security_headers() -> None:
+    class DownStore(MemoryStore):
+        def get(self, key: str) -> bytes | None:
+            from securekit.errors import StoreUnavailableError
+
+            raise StoreUnavailableError
+
+    app = SecureWSGIMiddleware(
+        _plain,
+        sessions=SessionManager(DownStore()),
+        csrf=CSRFProtect(MAC, origins={ORIGIN}),
+    )
+    env = environ_for(headers={"Cookie": "__Host-session=" + "A" * 43})
+    status, headers, _ = run(app, env)
+    assert status.startswith("503")
+    names = {name for name, _ in headers}
+    for name in SECURITY_HEADERS:
+        assert name in names, name
+
+
+def test_flask_abort_404_and_scope_not_found_are_identical() -> None:
+    from flask import abort
+
+    from securekit.authz import Scope, Subject
+
+    app, _ = make_flask()
+    notes = {"1": {"owner_id": "alice"}, "2": {"owner_id": "bob"}}
+
+    @app.get("/notes/<note_id>")
+    def note(note_id: str) -> dict[str, str]:
+        if note_id not in notes:
+            abort(404, description=f"note {note_id} does not exist")
+        return Scope().check(Subject(id="alice"), notes[note_id])
+
+    client = app.test_client()
+    assert client.get("/notes/1").status_code == 200
+    bodies = []
+    for path in ("/notes/2", "/notes/99", "/no/such/page"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json"
+        assert "99" not in response.get_data(as_text=True)
+        body = response.get_json()
+        body.pop("correlation_id")
+        bodies.append(body)
+    assert bodies[0] == bodies[1] == bodies[2]
+    # Other HTTP errors keep werkzeug's responses.
+    not_allowed = client.get("/echo")
+    assert not_allowed.status_code == 405
+    assert not_allowed.mimetype == "text/html"

@@ -15,9 +15,9 @@ import logging
 import re
 import secrets
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from securekit.csrf import FORM_FIELD, HEADER_NAME, SAFE_METHODS, CSRFProtect
 from securekit.errors import (
@@ -38,6 +38,7 @@ __all__ = [
     "CSRF_TOKEN_KEY",
     "HEADER_ENV",
     "MAX_FORM_BYTES",
+    "METHOD_OVERRIDE_HEADERS",
     "Core",
     "RequestContext",
     "form_kind",
@@ -64,6 +65,10 @@ _NAME_RE: Final = re.compile(rb'(?:^|;)\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))', r
 _MAX_FIELDS: Final = 10_000
 _MAX_COOKIE_HEADER: Final = 16 * 1024
 _LOGGER: Final = logging.getLogger("securekit.integrations")
+#: Headers that frameworks and proxies read to replace the request method
+#: (werkzeug's HTTPMethodOverride, Express method-override, Rails/Rack).
+#: A safe request carrying one is checked as the method it names.
+METHOD_OVERRIDE_HEADERS: Final = ("x-http-method-override", "x-http-method", "x-method-override")
 #: The CSRF header as a WSGI environ key.
 HEADER_ENV: Final = "HTTP_" + HEADER_NAME.upper().replace("-", "_")
 
@@ -153,6 +158,17 @@ def form_token(content_type: str, body: bytes) -> str | None:
     if kind == "multipart":
         return _multipart_token(content_type, body)
     return None
+
+
+def _referer_origin(referer: str) -> str:
+    """The origin part of a ``Referer`` URL, or ``"null"`` when it has none."""
+    try:
+        parts = urlsplit(referer.strip())
+        if parts.scheme and parts.netloc and not parts.username and not parts.password:
+            return f"{parts.scheme}://{parts.netloc}"
+    except ValueError:
+        pass
+    return "null"
 
 
 def _mirror_cookie(cookie: SessionCookie, name: str) -> SessionCookie:
@@ -409,11 +425,26 @@ class Core:
                 ctx._binding = anonymous
         return ctx
 
-    def token_needed(self, ctx: RequestContext, method: str, path: str) -> bool:
-        """Whether this request must pass the CSRF checks."""
+    def token_needed(
+        self, ctx: RequestContext, method: str, path: str, overrides: Iterable[str] = ()
+    ) -> bool:
+        """Whether this request must pass the CSRF checks.
+
+        Args:
+            ctx: the request's context.
+            method: the request method.
+            path: the request path (exempt paths match exactly).
+            overrides: the values of any ``METHOD_OVERRIDE_HEADERS``. A
+                GET carrying ``X-HTTP-Method-Override: DELETE`` is a
+                DELETE to any app or middleware that honours the header,
+                so it is checked as one (an unreadable value as well).
+        """
+        unsafe = method.upper() not in SAFE_METHODS or any(
+            value.strip().upper() not in SAFE_METHODS for value in overrides
+        )
         return (
             self.csrf is not None
-            and method.upper() not in SAFE_METHODS
+            and unsafe
             and path not in self.csrf_exempt
             and ctx._binding is not None
         )
@@ -440,7 +471,14 @@ class Core:
         csrf = self.csrf
         if csrf is None or ctx._binding is None:  # pragma: no cover - guarded by token_needed
             return
-        csrf.check_headers(headers)
+        lowered = {name.lower(): value for name, value in headers.items()}
+        referer = lowered.pop("referer", None)
+        if "origin" not in lowered and referer is not None:
+            # OWASP CSRF Cheat Sheet ("Identifying Source Origin"): without
+            # Origin, the Referer's origin is checked against the same list;
+            # a Referer without one ("about:blank", garbage) is refused.
+            lowered["origin"] = _referer_origin(referer)
+        csrf.check_headers(lowered)
         bearer = authorization is not None and authorization[:7].lower() == "bearer "
         if bearer and ctx._token is None:
             return
@@ -478,7 +516,15 @@ class Core:
     ) -> list[tuple[str, str]]:
         """All headers of an error response: problem headers plus security headers."""
         headers = list(response.headers.items())
+        present = {name.lower() for name, _ in headers}
         if ctx is not None:
-            present = {name.lower() for name, _ in headers}
             headers.extend(self.response_headers(ctx, present))
+        else:
+            # The request failed before it had a context (session store
+            # down): the error response still gets every security header.
+            headers.extend(
+                (name, value)
+                for name, value in self.headers.render(nonce=generate_nonce()).headers.items()
+                if name.lower() not in present
+            )
         return headers

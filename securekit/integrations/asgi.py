@@ -47,6 +47,7 @@ from securekit.integrations._common import (
     CSP_NONCE_KEY,
     CSRF_TOKEN_KEY,
     MAX_FORM_BYTES,
+    METHOD_OVERRIDE_HEADERS,
     Core,
     RequestContext,
     form_kind,
@@ -166,7 +167,12 @@ class SecureASGIMiddleware:
                 state[CSRF_TOKEN_KEY] = ctx.csrf_token
             method = str(scope.get("method", "GET"))
             path = str(scope.get("path", "/"))
-            if core.token_needed(ctx, method, path):
+            overrides = [
+                _latin1(value)
+                for key, value in raw_headers
+                if _latin1(key).lower() in METHOD_OVERRIDE_HEADERS
+            ]
+            if core.token_needed(ctx, method, path, overrides):
                 receive = await self._check_csrf(ctx, raw_headers, receive)
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:  # every failure becomes a safe response
@@ -188,7 +194,7 @@ class SecureASGIMiddleware:
         for key, value in raw_headers:
             name = _latin1(key).lower()
             text = _latin1(value)
-            if name in ("origin", "sec-fetch-site"):
+            if name in ("origin", "sec-fetch-site", "referer"):
                 if name in headers and headers[name] != text:
                     # Two different values: ambiguous, refused.
                     raise CSRFError(CSRFReason.BAD_ORIGIN)

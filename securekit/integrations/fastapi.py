@@ -12,18 +12,23 @@ Example:
 :func:`install` adds :class:`~securekit.integrations.asgi.SecureASGIMiddleware`
 (headers with per-request nonces, sessions, CSRF, safe errors) and replaces
 FastAPI's validation error body, which echoes the rejected input, with a
-problem+json body that does not. Needs ``pip install securekit[fastapi]``.
+problem+json body that does not. A 404 (``HTTPException(404)`` or an
+unknown route) gets the same problem+json body as
+:class:`~securekit.authz.Scope`'s "not found", so a missing object and
+another user's object cannot be told apart. Needs ``pip install securekit[fastapi]``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from typing import Any, Final
+from typing import Any, Final, cast
 
 try:
     from fastapi import FastAPI, Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
     from starlette.responses import Response
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError(
@@ -37,6 +42,8 @@ from securekit.errors import (
     InputReason,
     InputValidationError,
     InvalidTokenError,
+    PermissionDeniedError,
+    PermissionReason,
     SessionError,
     SessionReason,
     TokenReason,
@@ -147,7 +154,16 @@ def install(
         reason = _VALIDATION_REASONS.get(str(kind), InputReason.BAD_FORMAT)
         return problem(request, InputValidationError(reason))
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.status_code == 404:
+            # HTTPException(404) for a missing row (or an unknown route) must
+            # look exactly like Scope.check's "not found" for another user's
+            # row (IDOR), and must not echo a detail naming the id.
+            return problem(request, PermissionDeniedError(PermissionReason.NOT_FOUND))
+        return await http_exception_handler(request, cast(HTTPException, exc))
+
     app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(VerificationError, problem)
     app.add_exception_handler(UnavailableError, problem)
 

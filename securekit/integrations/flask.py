@@ -28,7 +28,13 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     ) from exc
 
 from securekit.csrf import CSRFProtect
-from securekit.errors import ConfigurationError, SessionError, SessionReason
+from securekit.errors import (
+    ConfigurationError,
+    PermissionDeniedError,
+    PermissionReason,
+    SessionError,
+    SessionReason,
+)
 from securekit.headers import SecurityHeaders
 from securekit.integrations._common import CONTEXT_KEY, MAX_FORM_BYTES, Core, RequestContext
 from securekit.integrations.wsgi import SecureWSGIMiddleware
@@ -133,7 +139,12 @@ class SecureKit:
 
     def _handle_error(self, exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
-            return exc  # 404, 405, ...: Flask's own responses carry no internals
+            if exc.code != 404:
+                return exc  # 405, 413, ...: Flask's own responses carry no internals
+            # abort(404) for a missing row must look exactly like
+            # Scope.check's "not found" for another user's row (IDOR): same
+            # status, same problem+json body.
+            exc = PermissionDeniedError(PermissionReason.NOT_FOUND)
         ctx = request.environ.get(CONTEXT_KEY)
         answer = self.core.problem(exc, ctx if isinstance(ctx, RequestContext) else None)
         return Response(answer.content, status=answer.status, headers=dict(answer.headers))

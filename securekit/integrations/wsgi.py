@@ -49,6 +49,7 @@ from securekit.integrations._common import (
     CSRF_TOKEN_KEY,
     HEADER_ENV,
     MAX_FORM_BYTES,
+    METHOD_OVERRIDE_HEADERS,
     Core,
     RequestContext,
     form_kind,
@@ -195,7 +196,12 @@ class SecureWSGIMiddleware:
                 environ[CSRF_TOKEN_ENVIRON] = ctx.csrf_token
             method = str(environ.get("REQUEST_METHOD", "GET"))
             path = str(environ.get("PATH_INFO", "/"))
-            if core.token_needed(ctx, method, path):
+            overrides = [
+                value
+                for name in METHOD_OVERRIDE_HEADERS
+                if isinstance(value := environ.get("HTTP_" + name.upper().replace("-", "_")), str)
+            ]
+            if core.token_needed(ctx, method, path, overrides):
                 self._check_csrf(ctx, environ)
             return self.app(environ, start_wrapper)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a safe response
@@ -203,7 +209,11 @@ class SecureWSGIMiddleware:
 
     def _check_csrf(self, ctx: RequestContext, environ: Environ) -> None:
         headers: dict[str, str] = {}
-        for key, name in (("HTTP_ORIGIN", "Origin"), ("HTTP_SEC_FETCH_SITE", "Sec-Fetch-Site")):
+        for key, name in (
+            ("HTTP_ORIGIN", "Origin"),
+            ("HTTP_SEC_FETCH_SITE", "Sec-Fetch-Site"),
+            ("HTTP_REFERER", "Referer"),
+        ):
             value = environ.get(key)
             if isinstance(value, str):
                 headers[name] = value
