@@ -686,3 +686,51 @@ def test_scope_missing_and_foreign_give_identical_problem_bodies() -> None:
         bodies.append((json.loads(response.content), dict(response.headers)))
         assert repr(info.value) == repr(PermissionDeniedError(PermissionReason.NOT_FOUND))
     assert bodies[0] == bodies[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    obj=st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=10),
+        st.dictionaries(
+            st.text(max_size=10),
+            st.one_of(st.none(), st.text(max_size=10), st.integers(), st.binary(max_size=5)),
+        ),
+        st.builds(object),
+    )
+)
+def test_scope_check_junk_objects_raise_only_not_found(obj: object) -> None:
+    try:
+        result = Scope().check(Subject(id="alice"), obj)
+    except PermissionDeniedError as exc:
+        assert exc.reason is PermissionReason.NOT_FOUND
+    else:
+        assert isinstance(result, Mapping)
+        assert result.get("owner_id") == "alice"
+
+
+@settings(max_examples=300, deadline=None)
+@given(action=st.text(max_size=40), roles=st.lists(st.text(max_size=12), max_size=3))
+def test_junk_actions_and_roles_raise_only_configuration_error(
+    action: str, roles: list[str]
+) -> None:
+    policy = make_policy()
+    try:
+        subject = policy.subject("mallory", roles=roles)
+    except ConfigurationError:
+        subject = policy.subject("mallory")
+    try:
+        allowed = policy.allowed(subject, action)
+    except ConfigurationError:
+        assert action not in ACTIONS
+    else:
+        assert action in ACTIONS
+        assert allowed == any(action in policy_grants(r.name) for r in subject.roles)
+
+
+def policy_grants(role: str) -> set[str]:
+    return {"viewer": {"doc:read"}, "editor": {"doc:read", "doc:edit"}, "admin": ACTIONS}.get(
+        role, set()
+    )

@@ -626,3 +626,62 @@ def test_store_and_require_iss_misuse() -> None:
         make_flow(store={})
     with pytest.raises(TypeError):
         make_flow(require_iss="yes")
+
+
+_JUNK_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.integers(),
+    st.floats(),
+    st.lists(st.text(max_size=5), max_size=2),
+    st.binary(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["state", "code", "iss", "error", "access_token", "token_type"])
+        | st.text(max_size=5),
+        _JUNK_VALUES,
+        max_size=6,
+    ),
+    real_state=st.booleans(),
+    redirect=st.none() | st.text(max_size=40),
+)
+def test_junk_callbacks_raise_only_invalid_token(
+    params: dict[str, object], real_state: bool, redirect: str | None
+) -> None:
+    flow = make_flow()
+    pending = flow.start().pending
+    if real_state:
+        params = {**params, "state": pending.state}
+    try:
+        flow.callback(params, pending=pending, redirect_uri=redirect)
+    except InvalidTokenError:
+        pass
+    else:
+        assert params.get("state") == pending.state
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["state", "nonce", "code_verifier", "redirect_uri", "created_at"]),
+        _JUNK_VALUES,
+    )
+)
+def test_junk_pending_dicts_raise_only_invalid_token(data: dict[str, object]) -> None:
+    try:
+        PendingAuthorization.from_dict(data)
+    except InvalidTokenError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(verifier=st.text(max_size=200))
+def test_junk_pkce_verifiers_raise_only_invalid_token(verifier: str) -> None:
+    try:
+        assert len(pkce_challenge(verifier)) == 43
+    except InvalidTokenError:
+        pass
