@@ -215,16 +215,27 @@ _RULES: Final = (
     ),
     # HTTP credentials elsewhere: "Bearer x" (RFC 6750), "Basic x" (RFC 7617).
     _Rule(
-        re.compile(r"\b(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE | re.ASCII),
+        # A letter before "bearer" makes another word; "_" or a digit does not
+        # ("auth_Bearer x", "1Bearer x" still carry the credential).
+        re.compile(r"(?<![A-Za-z])(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE | re.ASCII),
         r"\1\2" + MASK,
         ("bearer",),
         fold=True,
     ),
-    _Rule(re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1\2" + MASK, ("Basic",)),
+    _Rule(
+        re.compile(r"(?<![A-Za-z])(Basic)(\s+)[A-Za-z0-9+/]{8,}={0,2}", re.ASCII),
+        r"\1\2" + MASK,
+        ("Basic",),
+    ),
     # JWS/JWE compact serializations: the header is base64url JSON, "eyJ..."
     # (and "ey..." with leading whitespace in the JSON).
     _Rule(
-        re.compile(r"\bey[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]*){1,3}"),
+        # "eyJ" (base64 of '{"') is distinctive enough to need no boundary:
+        # "_eyJ...", "id:eyJ..." and text glued to non-ASCII letters match.
+        re.compile(
+            r"(?:\bey|eyJ)[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]*){1,3}",
+            re.ASCII,
+        ),
         MASK,
         ("ey",),
     ),
@@ -263,19 +274,25 @@ _RULES: Final = (
     # Cloud and SaaS key formats with a fixed prefix.
     _Rule(
         re.compile(
-            r"\b(?:"
-            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}"  # AWS
+            # Distinctive prefixes match anywhere (a secret glued to other
+            # text, "key_AKIA..." or "x=ghp_..."); short generic ones ("sk-",
+            # "SG.", "ya29.") keep an ASCII word boundary ("task-..." is not
+            # a key).
+            r"(?:\b(?:"
+            r"ya29\.[0-9A-Za-z_\-]{20,}"  # Google OAuth access token
+            r"|sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}"  # OpenAI / Anthropic
+            r"|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"  # SendGrid
+            r")"
+            r"|(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}"  # AWS
             r"|AIza[0-9A-Za-z_\-]{35}"  # Google API key
-            r"|ya29\.[0-9A-Za-z_\-]{20,}"  # Google OAuth access token
             r"|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"  # GitHub
             r"|glpat-[A-Za-z0-9_\-]{20,}"  # GitLab
             r"|xox[abposre]-[A-Za-z0-9\-]{10,250}|xapp-[0-9]-[A-Za-z0-9\-]{10,250}"  # Slack
             r"|[rsp]k_(?:live|test)_[0-9A-Za-z]{10,247}"  # Stripe
             r"|whsec_[0-9A-Za-z]{20,}"  # Stripe webhook secret
-            r"|sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}"  # OpenAI / Anthropic
             r"|npm_[A-Za-z0-9]{36}"  # npm
-            r"|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"  # SendGrid
-            r")"
+            r")",
+            re.ASCII,
         ),
         MASK,
         (

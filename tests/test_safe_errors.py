@@ -931,3 +931,31 @@ def test_retry_after_odd_numbers(retry_after: float, header: str) -> None:
     response = problem_response(exc)
     assert response.status == 429
     assert response.headers["Retry-After"] == header
+
+
+@pytest.mark.parametrize(
+    "glue",
+    ["_", "x", "\u8aa4", "key_", "\u00e9", "0"],
+    ids=["underscore", "letter", "cjk", "name", "latin", "digit"],
+)
+@pytest.mark.parametrize(
+    "secret",
+    [AWS, GITHUB, GOOGLE, STRIPE, SLACK, JWT, "github_pat_" + "a1B2" * 15],
+    ids=["aws", "github", "google", "stripe", "slack", "jwt", "github_pat"],
+)
+def test_redact_text_finds_secrets_glued_to_other_text(glue: str, secret: str) -> None:
+    # A leading word boundary (\b, Unicode-aware) let "_AKIA...", "x-ghp_..."
+    # glued to a letter, or a key after a CJK character slip through.
+    out = redact_text(glue + secret + glue)
+    assert secret[-12:] not in out
+    assert MASK in out
+
+
+@pytest.mark.parametrize("text", ["auth_Bearer abcdef123456", "auth_Basic dXNlcjpwYXNzd29yZA=="])
+def test_redact_text_http_credentials_after_underscore(text: str) -> None:
+    assert text.rsplit(maxsplit=1)[-1] not in redact_text(text)
+
+
+@pytest.mark.parametrize("text", ["task-management-service-name", "pallbearer carried it"])
+def test_redact_text_generic_prefixes_keep_a_boundary(text: str) -> None:
+    assert redact_text(text) == text
