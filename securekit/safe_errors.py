@@ -265,9 +265,11 @@ _RULES: Final = (
         ),
         fold=True,
     ),
-    # URL userinfo (RFC 3986 section 3.2.1): the password between ":" and "@".
+    # URL userinfo (RFC 3986 section 3.2.1): the password between ":" and the
+    # *last* "@" of the authority, since people paste passwords with a raw
+    # "@" in them (greedy, bounded: linear per match).
     _Rule(
-        re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,20}://[^/\s:@]{0,256}:)[^/\s@]{1,256}@"),
+        re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,20}://[^/\s:@]{0,256}:)[^/\s]{1,256}@"),
         r"\1" + MASK + "@",
         ("://",),
     ),
@@ -542,7 +544,9 @@ def redact(obj: object, *, extra_keys: Iterable[str] = ()) -> object:
     ``[REDACTED]`` whatever its type; strings and bytes elsewhere are scanned
     by :func:`redact_text`; integers that are card numbers are masked. Cycles
     and nesting deeper than 32 are masked whole. Other objects are returned
-    as they are. The input is not modified.
+    as they are unless their ``repr`` or ``str`` holds a secret (an exception
+    message, say): then they become their redacted ``repr`` (or
+    ``[REDACTED]`` when that cannot be produced). The input is not modified.
 
     Args:
         obj: the data to redact.

@@ -959,3 +959,10 @@ def test_redact_text_http_credentials_after_underscore(text: str) -> None:
 @pytest.mark.parametrize("text", ["task-management-service-name", "pallbearer carried it"])
 def test_redact_text_generic_prefixes_keep_a_boundary(text: str) -> None:
     assert redact_text(text) == text
+
+
+def test_redact_text_url_password_with_a_raw_at_sign() -> None:
+    # The password ended at the first "@", leaking the rest ("ss" here).
+    out = redact_text("postgres://app:hunt@er2-tail@db.internal/app")
+    assert "er2-tail" not in out
+    assert out == "postgres://app:" + MASK + "@db.internal/app"
