@@ -334,7 +334,9 @@ def _account(username: str) -> str:
         return "\x00overlong"
     # "Alice", "alice" and the full-width compatibility form of "alice" are one
     # account to an attacker spreading attempts over spellings: count them together.
-    return unicodedata.normalize("NFKC", username).casefold()
+    # Surrounding whitespace too: login forms and user lookups often strip it,
+    # so "alice " must not open a fresh counter for the same account.
+    return unicodedata.normalize("NFKC", username).casefold().strip()
 
 
 class _ThrottleCore:

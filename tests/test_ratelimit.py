@@ -329,6 +329,8 @@ def test_username_spellings_share_a_counter() -> None:
     throttle.check(username="ALICE", ip="192.0.2.1")
     with pytest.raises(RateLimitedError):
         throttle.check(username="\uff41lice", ip="192.0.2.1")  # full-width a
+    with pytest.raises(RateLimitedError):
+        throttle.check(username=" alice\t", ip="192.0.2.1")
 
 
 def test_ipv6_counts_per_slash_64_and_mapped_ipv4() -> None:
