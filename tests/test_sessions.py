@@ -763,3 +763,26 @@ def test_async_manager_refuses_sync_stores() -> None:
         AsyncSessionManager(MemoryStore())  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         SessionManager(MemoryStore().asyncio())  # type: ignore[arg-type]
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.dictionaries(st.text(max_size=10), JSON, max_size=5))
+def test_data_round_trips(data: dict[str, Any]) -> None:
+    manager = SessionManager(MemoryStore(), clock=FixedClock())
+    token, created = manager.create(user_id="u", data=data)
+    assert created.data == data
+    assert manager.get(token).data == data
+    assert manager.update(token, data).data == data
