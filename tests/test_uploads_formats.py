@@ -732,3 +732,22 @@ def test_pdf_stream_without_endstream_is_malformed() -> None:
 def test_gif_without_global_colour_table_passes() -> None:
     data = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0) + gif_image(local_table=True) + b";"
     assert reason_of(gif.check, data, max_pixels=BIG) is None
+
+
+def test_pdf_lexical_work_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Millions of nested parentheses cost one Python step each: capped.
+    monkeypatch.setattr(pdf, "MAX_TOKENS", 1000)
+    assert reason_of(pdf.check, replace_catalog(b"/X " + b"(" * 2000), max_pixels=1) is M
+    assert reason_of(pdf.check, replace_catalog(b"/X " + b"()" * 200), max_pixels=1) is None
+
+
+@pytest.mark.parametrize("name", sorted(pdf.ACTIVE_NAMES | {b"Encrypt"}))
+def test_pdf_every_spelling_of_an_active_name_is_found(name: bytes) -> None:
+    escaped = b"".join(b"#%02X" % c if i % 2 else b"#%02x" % c for i, c in enumerate(name))
+    mixed = b"".join(b"#%02x" % c if i % 2 else bytes([c]) for i, c in enumerate(name))
+    for spelling in (name, escaped, mixed):
+        # Many harmless names first: only watched names reach Python code.
+        data = replace_catalog(b"/a /A /E " * 2000 + b"/" + spelling + b" 3 0 R")
+        assert reason_of(pdf.check, data, max_pixels=1) is UploadReason.ACTIVE_CONTENT
+    longer = replace_catalog(b"/" + name + b"x 3 0 R /x" + name + b" 3 0 R")
+    assert reason_of(pdf.check, longer, max_pixels=1) is None

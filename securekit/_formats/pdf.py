@@ -28,11 +28,24 @@ _STREAM: Final = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\r|\n)")
 #: strings, 7.3.7 ``<<``), the ``obj`` keyword and the ``stream`` keyword.
 #: A ``stream`` inside a string or comment is not a stream: skipping from it
 #: to ``endstream`` would hide live syntax (an ``/OpenAction`` dictionary)
-#: from the scan while a reader parses it.
+#: from the scan while a reader parses it. Comments, hex strings and
+#: strings without nesting are consumed whole, in one match.
 _LEXICAL: Final = re.compile(
-    rb"<<|<|[()\\%]|(?<![A-Za-z])obj(?![A-Za-z])|(?<![A-Za-z])stream(?:\r\n|\r|\n)"
+    # The lookahead skips, in C, every byte that cannot start a token.
+    rb"(?=[()%<\\os])(?:"
+    rb"\((?:[^()\\]|\\[\x00-\xff])*\)"
+    rb"|%[^\r\n]*"
+    rb"|<<|<[^>]*>?"
+    rb"|[()\\]"
+    rb"|(?<![A-Za-z])obj(?![A-Za-z])|(?<![A-Za-z])stream(?:\r\n|\r|\n))"
 )
-_EOL: Final = re.compile(rb"[\r\n]")
+#: Inside a nested literal string only parentheses and escapes count.
+_IN_STRING: Final = re.compile(rb"[()\\]")
+#: Lexical tokens looked at outside stream data, per file. Genuine files
+#: have a few per object; the cap bounds the work of hostile syntax such as
+#: millions of nested parentheses (principle 4: hostile input cannot make
+#: us slow).
+MAX_TOKENS: Final = 500_000
 #: An object or the end of one inside stream data: a reader that locates
 #: objects by their xref offset would find it, while a scanner skipping
 #: stream data would not. Real stream data never contains these.
@@ -79,6 +92,34 @@ ACTIVE_NAMES: Final = frozenset(
     }
 )
 
+
+def _spelled(byte: int) -> bytes:
+    """A pattern for one name character, literal or ``#xx``-escaped (7.3.5)."""
+    high, low = (f"[{c}{c.upper()}]".encode() for c in f"{byte:02x}")
+    return b"(?:" + re.escape(bytes([byte])) + b"|#" + high + low + b")"
+
+
+def _trie(names: set[bytes]) -> bytes:
+    """An alternation of ``names`` as a prefix tree, so a failed match costs little."""
+    branches = []
+    for first in sorted({name[0] for name in names if name}):
+        rest = {name[1:] for name in names if name[:1] == bytes([first])}
+        tail = _trie(rest - {b""})
+        if tail and b"" in rest:
+            tail = b"(?:" + tail + b")?"
+        branches.append(_spelled(first) + tail)
+    return b"(?:" + b"|".join(branches) + b")" if branches else b""
+
+
+#: Every spelling of the names :func:`_scan` acts on, as a complete name.
+_WATCHED_NAME: Final = re.compile(
+    # The lookahead fails fast on names that cannot start a watched one.
+    rb"/(?=[3AEFGIJLMORSX]|#[2-7][0-9A-Fa-f])("
+    + _trie(set(ACTIVE_NAMES) | {b"Encrypt", b"OpenAction"})
+    + rb")(?![^\x00\t\n\f\r ()<>\[\]{}/%])"
+)
+
+
 #: Inflated object-stream bytes allowed in one file (principle 4: bounded work).
 MAX_INFLATE: Final = 64 << 20
 #: Object streams are inflated and scanned this much at a time, so memory
@@ -89,7 +130,9 @@ _PIECE: Final = 256 * 1024
 _CARRY: Final = 512
 
 
-def _next_stream(data: Buffer, pos: int, eof: int) -> tuple[re.Match[bytes], int] | None:
+def _next_stream(
+    data: Buffer, pos: int, eof: int, budget: _Budget
+) -> tuple[re.Match[bytes], int] | None:
     """The next ``stream`` keyword outside strings and comments, and its object's start.
 
     Returns the keyword's match and the offset just after the last ``obj``
@@ -99,31 +142,25 @@ def _next_stream(data: Buffer, pos: int, eof: int) -> tuple[re.Match[bytes], int
     depth = 0
     obj = pos
     while True:
-        token = _LEXICAL.search(data, pos, eof)
+        token = (_IN_STRING if depth else _LEXICAL).search(data, pos, eof)
         if token is None:
             return None
-        kind = token.group()
+        budget.tokens -= 1
+        if budget.tokens < 0:
+            reject(UploadReason.MALFORMED)
+        first = data[token.start()]
         pos = token.end()
-        if depth:
-            # Inside a literal string only parentheses and escapes count.
-            if kind == b"\\":
-                pos += 1
-            elif kind == b"(":
-                depth += 1
-            elif kind == b")":
-                depth -= 1
-        elif kind == b"(":
-            depth = 1
-        elif kind == b"%":
-            eol = _EOL.search(data, pos, eof)
-            pos = eof if eol is None else eol.end()
-        elif kind == b"<":
-            # A hex string runs to ">" whatever it holds (readers skip junk).
-            close = data.find(b">", pos, eof)
-            pos = eof if close < 0 else close + 1
-        elif kind == b"obj":
+        if first == 0x5C:
+            # A backslash escapes the next byte inside a string only; outside
+            # one it is junk, and "\\(" still opens a string for a reader.
+            pos += 1 if depth else 0
+        elif first == 0x28 and pos - token.start() == 1:  # "(" opening a nested string
+            depth += 1
+        elif first == 0x29:  # ")"
+            depth = max(depth - 1, 0)
+        elif first == 0x6F:  # "obj"
             obj = pos
-        elif kind.startswith(b"stream"):
+        elif first == 0x73:  # "stream"
             return token, obj
 
 
@@ -133,7 +170,9 @@ def _decode_name(raw: bytes) -> bytes:
 
 def _names(data: Buffer, start: int, end: int) -> set[bytes]:
     """The decoded names in ``data[start:end]``, read in place."""
-    return {_decode_name(m.group(1)) for m in _NAME.finditer(data, start, end)}
+    # findall runs in C; only the distinct names with escapes are decoded.
+    raw: set[bytes] = set(_NAME.findall(data, start, end))
+    return {_decode_name(name) if b"#" in name else name for name in raw}
 
 
 def _scan(data: Buffer, start: int, end: int, *, final: bool = True) -> None:
@@ -142,7 +181,9 @@ def _scan(data: Buffer, start: int, end: int, *, final: bool = True) -> None:
     With ``final`` false the window continues later: a name touching its end
     is left for the next window, which repeats the last bytes of this one.
     """
-    for match in _NAME.finditer(data, start, end):
+    # Only names that decode to a watched name match, so the loop below runs
+    # in Python for those alone, not for every name in the file.
+    for match in _WATCHED_NAME.finditer(data, start, end):
         if not final and match.end() > end - _CARRY // 2:
             break
         name = _decode_name(match.group(1))
@@ -161,10 +202,11 @@ def _scan(data: Buffer, start: int, end: int, *, final: bool = True) -> None:
 
 
 class _Budget:
-    __slots__ = ("left",)
+    __slots__ = ("left", "tokens")
 
     def __init__(self) -> None:
         self.left = MAX_INFLATE
+        self.tokens = MAX_TOKENS
 
 
 def _object_stream(data: Buffer, start: int, end: int, names: set[bytes], budget: _Budget) -> None:
@@ -240,7 +282,7 @@ def check(data: Buffer, *, max_pixels: int) -> None:  # noqa: ARG001 - same sign
     budget = _Budget()
     pos = 0
     while True:
-        found_stream = _next_stream(data, pos, eof)
+        found_stream = _next_stream(data, pos, eof, budget)
         if found_stream is None:
             _scan(data, pos, eof)
             break
