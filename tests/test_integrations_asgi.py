@@ -1216,3 +1216,55 @@ def test_client_chosen_session_cookie_is_never_adopted(app: FastAPI) -> None:
         assert attribute in attributes.split("; ")
     assert "Domain" not in attributes
     assert call(app, path="/me", headers={"cookie": f"__Host-session={chosen}"}).status == 401
+
+
+def _websocket(app: Any, headers: list[tuple[str, str]]) -> tuple[list[str], list[dict[str, Any]]]:
+    seen: list[str] = []
+    sent: list[dict[str, Any]] = []
+
+    async def ws_app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+    }
+    asyncio.run(app.__class__._from_core(ws_app, app.core)(scope, receive, send))
+    return seen, sent
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("origin", "https://evil.example")],
+        [("origin", "null")],
+        [("origin", "http://app.example")],
+        [("origin", "https://app.example:8443")],
+        [("sec-fetch-site", "cross-site")],
+        [("origin", ORIGIN), ("origin", "https://evil.example")],
+    ],
+)
+def test_cross_site_websocket_handshake_refused(headers: list[tuple[str, str]]) -> None:
+    middleware = SecureASGIMiddleware(_echo_app, csrf=CSRFProtect(MAC, origins={ORIGIN}))
+    seen, sent = _websocket(middleware, headers)
+    assert seen == []
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_same_origin_websocket_handshake_passes() -> None:
+    middleware = SecureASGIMiddleware(_echo_app, csrf=CSRFProtect(MAC, origins={ORIGIN}))
+    seen, sent = _websocket(middleware, [("origin", ORIGIN), ("sec-fetch-site", "same-origin")])
+    assert seen == ["websocket"]
+    assert sent == [{"type": "websocket.accept"}]
+    # Without CSRF protection configured, WebSockets pass through untouched.
+    plain = SecureASGIMiddleware(_echo_app)
+    assert _websocket(plain, [("origin", "https://evil.example")])[0] == ["websocket"]

@@ -22,6 +22,10 @@ Per HTTP request the middleware
 5. turns an unhandled exception into an RFC 9457 problem+json response with
    the correlation id, and logs the exception server-side.
 
+A WebSocket handshake whose ``Origin`` (or ``Sec-Fetch-Site``) is not this
+site is closed before it is accepted when CSRF protection is configured
+(cross-site WebSocket hijacking); other non-HTTP scopes pass through.
+
 Requires ``anyio`` (installed with ``securekit[fastapi]``): session lookups
 run in a worker thread so that a slow store does not block the event loop.
 """
@@ -133,6 +137,13 @@ class SecureASGIMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection (non-HTTP scopes pass through)."""
+        if scope.get("type") == "websocket" and not self._websocket_allowed(scope):
+            # Cross-site WebSocket hijacking: the browser attaches the
+            # session cookie to a handshake any page may start. Closing
+            # before accepting makes the server answer 403 (ASGI spec).
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
@@ -182,6 +193,23 @@ class SecureASGIMiddleware:
                 core.problem(exc, ctx)
                 raise
             await self._send_problem(exc, ctx, send)
+
+    def _websocket_allowed(self, scope: Scope) -> bool:
+        """Fetch Metadata and ``Origin`` checks of a WebSocket handshake."""
+        if self.core.csrf is None:
+            return True
+        headers: dict[str, str] = {}
+        for key, value in scope.get("headers") or []:
+            name = _latin1(key).lower()
+            if name in ("origin", "sec-fetch-site"):
+                if name in headers and headers[name] != _latin1(value):
+                    return False
+                headers[name] = _latin1(value)
+        try:
+            self.core.csrf.check_headers(headers)
+        except CSRFError:
+            return False
+        return True
 
     async def _check_csrf(
         self, ctx: RequestContext, raw_headers: list[tuple[bytes, bytes]], receive: Receive
