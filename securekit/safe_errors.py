@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import datetime
-import decimal
 import enum
 import functools
 import json
@@ -445,7 +444,6 @@ _PLAIN_TYPES: Final = (
     datetime.time,
     datetime.timedelta,
     uuid.UUID,
-    decimal.Decimal,
     enum.Enum,
 )
 

@@ -217,8 +217,8 @@ def test_key_id_bounds_and_types() -> None:
             kind=KeyKind.AEAD,
             alg=Algorithm.XAES_256_GCM,
             status=KeyStatus.PRIMARY,
-            material="x" * 32,
-        )  # type: ignore[arg-type]
+            material="x" * 32,  # type: ignore[arg-type]
+        )
 
 
 def test_ring_equality_and_hash() -> None:
@@ -774,3 +774,8 @@ def test_encrypted_ring_with_non_utf8_plaintext_is_a_configuration_error() -> No
     }
     with pytest.raises(ConfigurationError, match="not UTF-8"):
         KeyRing.from_json(json.dumps(document), wrapper=wrapper)
+
+
+def test_from_json_wrong_type() -> None:
+    with pytest.raises(TypeError):
+        KeyRing.from_json(b"{}")  # type: ignore[arg-type]

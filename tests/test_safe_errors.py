@@ -966,3 +966,18 @@ def test_redact_text_url_password_with_a_raw_at_sign() -> None:
     out = redact_text("postgres://app:hunt@er2-tail@db.internal/app")
     assert "er2-tail" not in out
     assert out == "postgres://app:" + MASK + "@db.internal/app"
+
+
+def test_redact_keeps_plain_leaf_objects_without_rendering_them() -> None:
+    import datetime as dt
+    import decimal
+    import uuid
+
+    when = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    ident = uuid.UUID(int=4111111111111111)
+    amount = decimal.Decimal("12.50")
+    out = redact({"when": when, "id": ident, "amount": amount, "reason": InputReason.TOO_LONG})
+    assert out == {"when": when, "id": ident, "amount": amount, "reason": InputReason.TOO_LONG}
+    # A Decimal is rendered and checked like any other object: a card number
+    # held as a Decimal is masked, as one held as an int is.
+    assert redact({"n": decimal.Decimal(CARD)}) == {"n": "Decimal('" + MASK + "')"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pytest
@@ -909,7 +910,7 @@ def test_secure_model_error_carries_no_context() -> None:
         age: int = 0
 
     secret = {"$ne": "hunter2-ctx"}  # pragma: allowlist secret
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: Login(username=secret),
         lambda: Login.model_validate({"username": secret}),
         lambda: Login.model_validate_json(json.dumps({"username": "alice", "age": secret["$ne"]})),
