@@ -142,8 +142,11 @@ def _click(browser: Any, element: Any) -> None:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(element))
+    # A DOM click from the page itself: WebDriver's native click resolves the
+    # node through the inspector, which races with a page still settling on a
+    # loaded machine ("Node with given id does not belong to the document").
+    browser.execute_script("arguments[0].click()", element)
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(element))
 
 
 def test_demo_in_a_real_browser(driver: Any, demo: Demo, tmp_path: Path) -> None:
