@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import uuid
@@ -15,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from securekit import authz as authz_module
 from securekit.authz import (
     GUARD_ATTRIBUTE,
     PUBLIC_ATTRIBUTE,
@@ -657,13 +657,13 @@ def test_scope_missing_and_foreign_take_the_same_comparison(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[bytes, bytes]] = []
-    real = authz_module.hmac.compare_digest
+    real = hmac.compare_digest
 
     def counting(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
-        return real(a, b)
+        return bool(real(a, b))
 
-    monkeypatch.setattr(authz_module.hmac, "compare_digest", counting)
+    monkeypatch.setattr(hmac, "compare_digest", counting)
     scope = Scope()
     alice = Subject(id="alice")
     for obj in (None, {"owner_id": "bob"}, {"owner_id": "alicf"}, object()):

@@ -1150,7 +1150,7 @@ def test_missing_and_foreign_objects_give_identical_404s() -> None:
     from securekit.authz import Scope
 
     app, _ = make_app()
-    notes = {1: {"owner_id": "alice"}, 2: {"owner_id": "bob"}}
+    notes: dict[int, dict[str, object]] = {1: {"owner_id": "alice"}, 2: {"owner_id": "bob"}}
 
     @app.get("/scoped/{note_id}")
     def scoped(note_id: int) -> dict[str, object]:

@@ -420,7 +420,8 @@ def test_werkzeug_method_override_behind_securekit_is_checked() -> None:
         method = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE")
         if method:
             environ["REQUEST_METHOD"] = method.upper()
-        return inner(environ, start_response)
+        result: Iterable[bytes] = inner(environ, start_response)
+        return result
 
     flask_app.wsgi_app.app = override  # type: ignore[attr-defined]
     client = flask_app.test_client()
