@@ -723,3 +723,30 @@ def test_sqlite_set_ops_fail_closed(tmp_path: Path) -> None:
     for call in (lambda: s.set_add("set", "n"), lambda: s.set_members("set")):
         with pytest.raises(StoreUnavailableError):
             call()
+
+
+def test_redis_extra_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from securekit import stores
+
+    # As if redis-py were not installed: no cached submodule, no redis package.
+    monkeypatch.delitem(sys.modules, "securekit.stores._redis")
+    monkeypatch.delattr(stores, "_redis")
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(ImportError, match=r"securekit\[redis\]"):
+        _ = stores.RedisStore
+    with pytest.raises(AttributeError):
+        _ = stores.NoSuchStore
+
+
+def test_other_import_errors_are_not_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from securekit import stores
+
+    monkeypatch.delitem(sys.modules, "securekit.stores._redis")
+    monkeypatch.delattr(stores, "_redis")
+    monkeypatch.setitem(sys.modules, "securekit.stores._base", None)
+    with pytest.raises(ModuleNotFoundError):
+        _ = stores.AsyncRedisStore
