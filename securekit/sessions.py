@@ -391,7 +391,12 @@ class SessionManager(_SessionCore):
                 ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
             StoreUnavailableError: the store is down (no session is valid).
         """
-        return self._get(token, now, force_touch=False)
+        key = self._key(_check_token(token))
+        stamp = self._now(now)
+        raw, record = self._load(key, stamp)
+        if stamp - record.seen < self._touch:
+            return self._session(record)  # the common case: one read, no write
+        return self._refresh(key, stamp, raw, record, force_touch=False)
 
     def touch(self, token: str, *, now: datetime | None = None) -> Session:
         """Like :meth:`get`, but always record this moment as last use."""
@@ -401,6 +406,11 @@ class SessionManager(_SessionCore):
         key = self._key(_check_token(token))
         stamp = self._now(now)
         raw, record = self._load(key, stamp)
+        return self._refresh(key, stamp, raw, record, force_touch=force_touch)
+
+    def _refresh(
+        self, key: str, stamp: float, raw: bytes, record: _Record, *, force_touch: bool
+    ) -> Session:
         for _ in range(_MAX_RETRIES):
             if not force_touch and stamp - record.seen < self._touch:
                 return self._session(record)
@@ -617,7 +627,12 @@ class AsyncSessionManager(_SessionCore):
                 ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
             StoreUnavailableError: the store is down (no session is valid).
         """
-        return await self._get(token, now, force_touch=False)
+        key = self._key(_check_token(token))
+        stamp = self._now(now)
+        raw, record = await self._load(key, stamp)
+        if stamp - record.seen < self._touch:
+            return self._session(record)  # the common case: one read, no write
+        return await self._refresh(key, stamp, raw, record, force_touch=False)
 
     async def touch(self, token: str, *, now: datetime | None = None) -> Session:
         """Like :meth:`get`, but always record this moment as last use."""
@@ -627,6 +642,11 @@ class AsyncSessionManager(_SessionCore):
         key = self._key(_check_token(token))
         stamp = self._now(now)
         raw, record = await self._load(key, stamp)
+        return await self._refresh(key, stamp, raw, record, force_touch=force_touch)
+
+    async def _refresh(
+        self, key: str, stamp: float, raw: bytes, record: _Record, *, force_touch: bool
+    ) -> Session:
         for _ in range(_MAX_RETRIES):
             if not force_touch and stamp - record.seen < self._touch:
                 return self._session(record)
