@@ -39,6 +39,13 @@ def main() -> None:
     assert after_login("//evil.example") == "/dashboard"
     assert after_login("/account") == "/account"
     assert not is_safe_redirect("https://example.com.evil.example/", allowed_hosts=ALLOWED_HOSTS)
+    # http to our own host is a redirect, not an open redirect (HSTS handles the
+    # downgrade); an HTTPS-only site opts in to refusing it.
+    assert after_login("http://example.com/") == "http://example.com/"
+    strict = safe_redirect_target(
+        "http://example.com/", "/dashboard", allowed_hosts=ALLOWED_HOSTS, require_https=True
+    )
+    assert strict == "/dashboard"
     print("ok: foreign targets fall back to /dashboard")
 
 

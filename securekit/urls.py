@@ -229,7 +229,7 @@ def _split_absolute(url: str) -> tuple[str, str, str] | None:
 
 
 def is_safe_redirect(
-    url: str, *, allowed_hosts: Collection[str], require_https: bool = True
+    url: str, *, allowed_hosts: Collection[str], require_https: bool = False
 ) -> bool:
     """Return True if redirecting a browser to ``url`` keeps it on your sites.
 
@@ -242,14 +242,25 @@ def is_safe_redirect(
     that percent-decode to one of those (``/%2F%2Fevil``).
 
     Hosts compare case-insensitively after IDNA (UTS 46) mapping, as a browser
-    maps them. An ``allowed_hosts`` entry may carry a port
+    maps them: fullwidth letters map to ASCII, so a fullwidth spelling of
+    ``example.com`` *is* ``example.com`` (the browser goes there), while a
+    Cyrillic look-alike is another host; one trailing dot names the same host. An ``allowed_hosts`` entry may carry a port
     (``example.com:8443``), which must then match; an entry without a port
-    allows the scheme's default port only.
+    allows the scheme's default port only (80 for http, 443 for https). A
+    scheme-relative URL inherits the page's scheme, which is unknown here, so
+    it may carry an explicit port only when an entry names that port (or,
+    with ``require_https=True``, when the port is 443).
+
+    By default both ``http`` and ``https`` URLs to an allowed host are safe
+    (as Django's ``url_has_allowed_host_and_scheme``): a redirect to your own
+    host over http is a downgrade, not an open redirect, and HSTS is the
+    control for downgrades. Pass ``require_https=True`` to refuse them too.
 
     Args:
         url: the untrusted target (for example the ``next`` parameter).
         allowed_hosts: your host names, optionally ``host:port``.
-        require_https: refuse absolute ``http:`` URLs (default True).
+        require_https: also refuse absolute ``http:`` URLs to allowed hosts
+            (default False; opt in for the stricter mode).
 
     Returns:
         True if the target is safe, False otherwise (never raises for a
@@ -304,7 +315,7 @@ def safe_redirect_target(
     fallback: str = "/",
     *,
     allowed_hosts: Collection[str],
-    require_https: bool = True,
+    require_https: bool = False,
 ) -> str:
     """Return ``url`` if :func:`is_safe_redirect` accepts it, else ``fallback``.
 

@@ -43,12 +43,31 @@ def test_design_contract_examples() -> None:
 
 def test_entry_with_default_port_matches_url_without_port() -> None:
     assert is_safe_redirect("https://example.com/", allowed_hosts={"example.com:443"})
-    assert is_safe_redirect(
-        "http://example.com/", allowed_hosts={"example.com:80"}, require_https=False
+    assert is_safe_redirect("http://example.com/", allowed_hosts={"example.com:80"})
+    assert not is_safe_redirect("//example.com/", allowed_hosts={"example.com:80"})
+
+
+def test_http_and_https_to_an_allowed_host_are_safe_by_default() -> None:
+    # The lead's decision (DESIGN.md "Redirects", as Django's
+    # url_has_allowed_host_and_scheme): a host without a port allows the
+    # default port of either scheme; require_https=True is the opt-in.
+    assert is_safe_redirect("http://example.com/x", allowed_hosts=HOSTS)
+    assert is_safe_redirect("https://example.com/x", allowed_hosts=HOSTS)
+    assert not is_safe_redirect("http://example.com:443/x", allowed_hosts=HOSTS)
+    assert not is_safe_redirect("https://example.com:80/x", allowed_hosts=HOSTS)
+    assert not is_safe_redirect("http://example.com/x", allowed_hosts=HOSTS, require_https=True)
+    assert safe_redirect_target("http://example.com/x", allowed_hosts=HOSTS) == (
+        "http://example.com/x"
     )
-    assert not is_safe_redirect(
-        "//example.com/", allowed_hosts={"example.com:80"}, require_https=False
+    assert (
+        safe_redirect_target("http://example.com/x", allowed_hosts=HOSTS, require_https=True)
+        == "/"
     )
+    # Scheme-relative URLs inherit an unknown scheme: an explicit port needs an
+    # entry naming it (or require_https=True and 443).
+    assert not is_safe_redirect("//example.com:443/", allowed_hosts=HOSTS)
+    assert is_safe_redirect("//example.com:443/", allowed_hosts=HOSTS, require_https=True)
+    assert is_safe_redirect("//example.com:8443/", allowed_hosts={"example.com:8443"})
 
 
 def test_idna_hosts_compare_after_mapping() -> None:
@@ -117,7 +136,7 @@ def _reference_host_ok(url: str) -> bool:
     # A browser-independent oracle for the composed strategy below: an
     # absolute or scheme-relative URL is only safe when its authority is
     # exactly an allowed spelling of example.com.
-    for prefix in ("https://", "//"):
+    for prefix in ("https://", "http://", "//"):
         if url.startswith(prefix):
             authority = url[len(prefix) :].split("/", 1)[0]
             return authority.lower() in {"example.com", FW + ".com", "example.com:443"}
@@ -129,9 +148,9 @@ def _reference_host_ok(url: str) -> bool:
 def test_composed_urls_never_reach_a_foreign_host(prefix: str, host: str, path: str) -> None:
     url = prefix + host + path
     safe = is_safe_redirect(url, allowed_hosts=HOSTS)
-    if prefix in ("https://", "//") and safe:
+    if prefix in ("https://", "http://", "//") and safe:
         assert _reference_host_ok(url), url
-    if prefix in ("\\", "/\\", " ", "javascript:", "http://", "https:"):
+    if prefix in ("\\", "/\\", " ", "javascript:", "https:"):
         if prefix == "https:" and host == "" and path.startswith("/"):
             return
         assert not safe, url
@@ -142,5 +161,5 @@ def test_composed_urls_never_reach_a_foreign_host(prefix: str, host: str, path: 
 def test_arbitrary_text_never_raises(url: str) -> None:
     result = is_safe_redirect(url, allowed_hosts=HOSTS)
     assert result in (True, False)
-    if result and url.startswith(("//", "http")):
+    if result and url.lower().startswith(("//", "http:", "https:")):
         assert "example.com" in url.lower() or FW in url.lower()
