@@ -244,7 +244,8 @@ def is_safe_redirect(
     Hosts compare case-insensitively after IDNA (UTS 46) mapping, as a browser
     maps them: fullwidth letters map to ASCII, so a fullwidth spelling of
     ``example.com`` *is* ``example.com`` (the browser goes there), while a
-    Cyrillic look-alike is another host; one trailing dot names the same host. An ``allowed_hosts`` entry may carry a port
+    Cyrillic look-alike is another host; one trailing dot names the same
+    host. An ``allowed_hosts`` entry may carry a port
     (``example.com:8443``), which must then match; an entry without a port
     allows the scheme's default port only (80 for http, 443 for https). A
     scheme-relative URL inherits the page's scheme, which is unknown here, so

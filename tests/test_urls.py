@@ -60,8 +60,7 @@ def test_http_and_https_to_an_allowed_host_are_safe_by_default() -> None:
         "http://example.com/x"
     )
     assert (
-        safe_redirect_target("http://example.com/x", allowed_hosts=HOSTS, require_https=True)
-        == "/"
+        safe_redirect_target("http://example.com/x", allowed_hosts=HOSTS, require_https=True) == "/"
     )
     # Scheme-relative URLs inherit an unknown scheme: an explicit port needs an
     # entry naming it (or require_https=True and 443).
