@@ -848,7 +848,7 @@ def test_redact_part_matching_does_not_mask_ordinary_names(key: str) -> None:
     [
         # "github_pat_" has no "gh" substring: the rule was never tried.
         ("token github_pat_" + "A1b2" * 20, "A1b2A1b2A1b2"),
-        ("xapp-1-" + "A0123456789-abcdef", "A0123456789"),
+        ("xapp-1-" + "A0123456789-abcdef", "A0123456789"),  # pragma: allowlist secret
         ("xoxe-1-" + "abcdefghijkl", "abcdefghijkl"),
         (
             BEGIN + "PGP PRIVATE KEY BLOCK-----\nlQOYBF0x\n" + END + "PGP PRIVATE KEY BLOCK-----",
