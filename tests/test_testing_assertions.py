@@ -73,6 +73,16 @@ def test_static_check_passes_ordinary_markup(markup: str) -> None:
     assert static_script_risks(markup) == []
 
 
+def test_static_check_is_bounded() -> None:
+    """Hostile shapes cost bounded time and fail closed (conservatively)."""
+    big = "x" * (assertions.MAX_STATIC_CHARS + 1)
+    assert "too large" in static_script_risks(big)[0]
+    many = "<a" * (assertions.MAX_STATIC_TAGS + 1)
+    assert "too many" in static_script_risks(many)[-1]
+    assert static_script_risks("<" * 50_000) == []
+    assert static_script_risks("<b>x</b>" * 1000) == []
+
+
 def test_static_check_wrong_type() -> None:
     with pytest.raises(TypeError):
         static_script_risks(b"<p>")  # type: ignore[arg-type]
@@ -267,5 +277,9 @@ def test_secure_headers_misuse() -> None:
         assert_secure_headers(42)
     with pytest.raises(TypeError):
         assert_secure_headers([("X-Thing", 3)])
+    with pytest.raises(TypeError, match="pairs"):
+        assert_secure_headers([("X-Thing", "a", "b")])
+    with pytest.raises(TypeError, match="pairs"):
+        assert_secure_headers(["X-Thing: a"])
     with pytest.raises(TypeError, match="ignore"):
         assert_secure_headers(_good_headers(), ignore="cookie_secure")

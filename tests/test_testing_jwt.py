@@ -239,6 +239,8 @@ def test_target_repr_hides_the_key() -> None:
         ({"signing_key": "not bytes"}, TypeError),
         ({"alg": "EdDSA"}, ConfigurationError),
         ({"kid": 5}, TypeError),
+        ({"token_type": ""}, TypeError),
+        ({"token_type": 1}, TypeError),
         ({"signing_key": ec.generate_private_key(ec.SECP256K1())}, ConfigurationError),
     ],
 )
@@ -263,6 +265,8 @@ def test_builder_misuse(signing_keyring: KeyRing) -> None:
         build_attack(3, target)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="subject"):
         valid_token(target, subject="")
+    with pytest.raises(TypeError, match="claims"):
+        valid_token(target, claims=[("a", 1)])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="aware"):
         valid_token(target, now=datetime(2026, 1, 1))  # noqa: DTZ001 - the naive case
     with pytest.raises(TypeError):

@@ -138,6 +138,8 @@ def test_oversized_json_default_is_over_one_mebibyte() -> None:
     ("call", "error"),
     [
         (lambda: deep_json(0), ConfigurationError),
+        (lambda: deep_json(payloads.MAX_GENERATED_DEPTH + 1), ConfigurationError),
+        (lambda: oversized_json(payloads.MAX_GENERATED_BYTES + 1), ConfigurationError),
         (lambda: deep_json(True), TypeError),
         (lambda: deep_json(3, kind="set"), ConfigurationError),
         (lambda: oversized_json(15), ConfigurationError),

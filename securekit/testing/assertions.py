@@ -33,6 +33,8 @@ from securekit.testing._services import ServiceMissingError, in_ci, require_serv
 from securekit.testing.browser import ScriptDetector, body_document
 
 __all__ = [
+    "MAX_STATIC_CHARS",
+    "MAX_STATIC_TAGS",
     "assert_no_script_runs",
     "assert_no_script_runs_in_any",
     "assert_secure_headers",
@@ -80,7 +82,11 @@ _MUTATION_TAGS: Final = frozenset(
 #: Anything that looks like a tag to *some* parser: ``<`` then optional
 #: slashes/spaces then a letter (the name stops at space, slash, ``>``, NUL).
 #: A lookahead, so runs overlap: ``<scr<script>`` is read at both ``<``.
-_TAG_RE: Final = re.compile(r"(?=<[\s/]*([a-zA-Z][^\s/>\x00<]*)([^>]*)(?:>|$))")
+#: Bounded, so text with many "<" and no ">" costs linear time, not quadratic.
+_TAG_RE: Final = re.compile(r"(?=<[\s/]{0,64}([a-zA-Z][^\s/>\x00<]{0,64})([^>]{0,1024}))")
+#: Bounds of the static check (it fails, conservatively, beyond them).
+MAX_STATIC_CHARS: Final = 1_000_000
+MAX_STATIC_TAGS: Final = 10_000
 _HANDLER_RE: Final = re.compile(r"(?:^|[\s/\"'\x00])on[a-z]+\s*=", re.IGNORECASE)
 _QUOTED_RE: Final = re.compile(r"\"[^\"<]*\"|'[^'<]*'")
 _DANGEROUS_URL_RE: Final = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
@@ -140,25 +146,37 @@ def static_script_risks(html_text: str) -> list[str]:
     """
     if not isinstance(html_text, str):
         raise TypeError("html_text must be a str")
+    # Size first: the static reading is for pages, not for arbitrary blobs.
+    if len(html_text) > MAX_STATIC_CHARS:
+        return [f"over {MAX_STATIC_CHARS} characters: too large for the static check"]
+    risks, complete = _textual_risks(html_text)
+    if not complete:
+        return risks
+    # html.parser is slow on many unfinished tags; the textual pass has
+    # bounded their number before it runs.
     scanner = _StaticScanner()
     scanner.feed(html_text)
     scanner.close()
-    return scanner.risks + _textual_risks(html_text)
+    return scanner.risks + risks
 
 
-def _textual_risks(html_text: str) -> list[str]:
+def _textual_risks(html_text: str) -> tuple[list[str], bool]:
     """A parser-independent pass over every tag-like run of the raw text.
 
     ``html.parser`` disagrees with browsers inside comments, raw-text
     elements and unclosed tags, so every ``<name ...>`` run anywhere in the
     text (inside comments and attribute values too) is read again on its own.
+    Returns the risks and whether the whole text was read.
     """
     risks: list[str] = []
     if "\x00" in html_text:
         risks.append("NUL character in markup (browsers drop or replace it)")
     if re.search(r"<[!?]", html_text) and html_text.count("<") > 1:
         risks.append("a comment, CDATA or processing instruction next to other markup")
-    for match in _TAG_RE.finditer(html_text):
+    for count, match in enumerate(_TAG_RE.finditer(html_text)):
+        if count >= MAX_STATIC_TAGS:
+            risks.append(f"over {MAX_STATIC_TAGS} tag-like runs: too many for the static check")
+            return risks, False
         name = match.group(1).lower()
         # Quoted values are data to a browser unless they hold a raw "<" (then
         # the run is cut at the first ">" and the quote stays open).
@@ -172,7 +190,7 @@ def _textual_risks(html_text: str) -> list[str]:
         decoded = html.unescape(match.group(2))
         if _DANGEROUS_URL_RE.search(_URL_NOISE_RE.sub("", decoded)):
             risks.append(f"<{name}> carries a script URL (textual pass)")
-    return risks
+    return risks, True
 
 
 _shared_lock = threading.Lock()
@@ -321,6 +339,8 @@ def _header_pairs(source: object) -> list[tuple[str, str]]:
         raise TypeError("pass a response with .headers, a mapping or (name, value) pairs")
     out: list[tuple[str, str]] = []
     for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise TypeError("headers must be (name, value) pairs")
         name, value = pair
         out.append((_text(name), _text(value)))
     return out

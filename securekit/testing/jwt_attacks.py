@@ -150,6 +150,10 @@ class JWTTarget:
                 f"an {self.alg} secret must be at least {int(str(self.alg)[2:]) // 8} bytes "
                 "(RFC 7518 section 3.2)"
             )
+        if self.token_type is not None and (
+            not isinstance(self.token_type, str) or not self.token_type
+        ):
+            raise TypeError("token_type must be a non-empty str or None")
         if self.kid is not None and not isinstance(self.kid, str):
             raise TypeError("kid must be a str or None")
 
@@ -648,6 +652,8 @@ def _context(
         raise TypeError("target must be a JWTTarget")
     if not isinstance(subject, str) or not subject:
         raise ConfigurationError("subject must be a non-empty str")
+    if claims is not None and not isinstance(claims, Mapping):
+        raise TypeError("claims must be a mapping")
     extra = dict(claims or {})
     return _Context(target=target, now=int(resolve(now).timestamp()), subject=subject, claims=extra)
 

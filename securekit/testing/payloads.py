@@ -26,6 +26,8 @@ __all__ = [
     "ATTACKER_HOST",
     "DEFAULT_JSON_MAX_BYTES",
     "DEFAULT_JSON_MAX_DEPTH",
+    "MAX_GENERATED_BYTES",
+    "MAX_GENERATED_DEPTH",
     "AttackPayloads",
     "RedirectCase",
     "XSSPayload",
@@ -54,6 +56,10 @@ DEFAULT_JSON_MAX_BYTES: Final = 1024 * 1024
 #: The nesting depth a strict JSON endpoint should refuse above: securekit's
 #: ``load_json`` default (64; Python's own parser recurses ~1000 deep).
 DEFAULT_JSON_MAX_DEPTH: Final = 64
+
+#: Upper bounds on generated documents, so a typo cannot allocate gigabytes.
+MAX_GENERATED_BYTES: Final = 256 * 1024 * 1024
+MAX_GENERATED_DEPTH: Final = 1_000_000
 
 # SQL injection: classic tautologies, comment truncation, UNION probes,
 # stacked queries, time-based blind probes, quote/escape confusions and
@@ -311,6 +317,10 @@ _REDIRECTS: Final[tuple[str, ...]] = (
     "///{evil}",
     "////{evil}",
     "/\\{evil}",
+    "/%2f%2f{evil}",
+    "%2f%2f{evil}",
+    "/%5c{evil}",
+    "/%09/{evil}",
     "\\/{evil}",
     "\\\\{evil}",
     "/\\/{evil}",
@@ -361,8 +371,6 @@ _REDIRECTS: Final[tuple[str, ...]] = (
     "file:///etc/passwd",
     "ftp://{evil}",
     "blob:https://{evil}/x",
-    "http://{host}",
-    "http://{host}/account",
     "https://{host}:8443/",
     "https://{host}:0/",
     "https://{host}:99999/",
@@ -491,9 +499,10 @@ def open_redirects(host: str = "example.com") -> tuple[str, ...]:
 
     Args:
         host: your application's host name (as in ``allowed_hosts``); the
-            payloads use it to look legitimate. Plain ``http://`` URLs to
-            ``host`` and non-default ports are included: they are unsafe for
-            an HTTPS-only site on the default port.
+            payloads use it to look legitimate. Non-default ports of
+            ``host`` are included: they are another origin. Percent-encoded
+            ``//`` and ``\\`` are included: an application that decodes the
+            target a second time would otherwise send the browser off-site.
 
     Returns:
         Targets that ``is_safe_redirect(url, allowed_hosts={host})`` must refuse.
@@ -525,12 +534,13 @@ def deep_json(depth: int = DEFAULT_JSON_MAX_DEPTH + 1, *, kind: str = "array") -
         kind: ``"array"`` (``[[...]]``) or ``"object"`` (``{"a":{"a":...}}``).
 
     Raises:
-        ConfigurationError: ``depth`` below 1 or an unknown ``kind``.
+        ConfigurationError: ``depth`` outside 1 to ``MAX_GENERATED_DEPTH`` or an
+            unknown ``kind``.
     """
     if isinstance(depth, bool) or not isinstance(depth, int):
         raise TypeError("depth must be an int")
-    if depth < 1:
-        raise ConfigurationError("depth must be at least 1")
+    if not 1 <= depth <= MAX_GENERATED_DEPTH:
+        raise ConfigurationError(f"depth must be between 1 and {MAX_GENERATED_DEPTH}")
     if kind == "array":
         return b"[" * depth + b"]" * depth
     if kind == "object":
@@ -548,12 +558,13 @@ def oversized_json(max_bytes: int = DEFAULT_JSON_MAX_BYTES, *, shape: str = "str
             value padded with spaces: a limit must count bytes, not values).
 
     Raises:
-        ConfigurationError: ``max_bytes`` below 16 or an unknown ``shape``.
+        ConfigurationError: ``max_bytes`` outside 16 to ``MAX_GENERATED_BYTES`` or
+            an unknown ``shape``.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
         raise TypeError("max_bytes must be an int")
-    if max_bytes < 16:
-        raise ConfigurationError("max_bytes must be at least 16")
+    if not 16 <= max_bytes <= MAX_GENERATED_BYTES:
+        raise ConfigurationError(f"max_bytes must be between 16 and {MAX_GENERATED_BYTES}")
     target = max_bytes + 1
     if shape == "string":
         return b'{"a":"' + b"x" * (target - 8) + b'"}'
