@@ -44,6 +44,9 @@ DENIED_V4: Final = _nets(
     "10.0.0.0/8",  # private (RFC 1918)
     "100.64.0.0/10",  # shared address space / CGNAT (RFC 6598); Alibaba metadata
     "127.0.0.0/8",  # loopback (RFC 1122)
+    # Azure WireServer / platform DNS and health probe: a "public" address
+    # that every Azure VM reaches and that hands out VM extension settings.
+    "168.63.129.16/32",
     "169.254.0.0/16",  # link-local (RFC 3927); AWS/GCP/Azure metadata 169.254.169.254
     "172.16.0.0/12",  # private (RFC 1918)
     "192.0.0.0/24",  # IETF protocol assignments (RFC 6890); Oracle metadata 192.0.0.192

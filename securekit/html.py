@@ -338,7 +338,8 @@ def json_for_script(value: object) -> markupsafe.Markup:
 
     Raises:
         InputValidationError: NaN/Infinity (``not_finite``), a circular
-            reference (``bad_format``) or nesting too deep (``too_deep``).
+            reference (``bad_format``), nesting too deep (``too_deep``) or an
+            int with more digits than Python converts (``too_large``).
         TypeError: ``value`` holds something JSON cannot represent.
     """
     try:
@@ -346,7 +347,14 @@ def json_for_script(value: object) -> markupsafe.Markup:
     except RecursionError:
         raise InputValidationError(InputReason.TOO_DEEP) from None
     except ValueError as exc:
-        reason = InputReason.BAD_FORMAT if "ircular" in str(exc) else InputReason.NOT_FINITE
+        message = str(exc)
+        if "ircular" in message:
+            reason = InputReason.BAD_FORMAT
+        elif "digits" in message:
+            # An int past sys.get_int_max_str_digits (CVE-2020-10735 guard).
+            reason = InputReason.TOO_LARGE
+        else:
+            reason = InputReason.NOT_FINITE
         raise InputValidationError(reason) from None
     return markupsafe.Markup(_replace_surrogates(text).translate(_JSON_ESCAPES))  # noqa: S704
 

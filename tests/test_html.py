@@ -343,6 +343,14 @@ def test_json_for_script_errors() -> None:
     with pytest.raises(InputValidationError) as info:
         h.json_for_script(deep)
     assert info.value.reason is InputReason.TOO_DEEP
+
+
+def test_json_for_script_huge_int_is_too_large_not_not_finite() -> None:
+    # Review: int -> str past sys.get_int_max_str_digits raises ValueError,
+    # which was reported as not_finite.
+    with pytest.raises(InputValidationError) as info:
+        h.json_for_script({"n": 10**5000})
+    assert info.value.reason is InputReason.TOO_LARGE
     with pytest.raises(TypeError):
         h.json_for_script({"x": object()})
 
