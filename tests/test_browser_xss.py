@@ -45,12 +45,63 @@ URL_PAYLOADS = [
     "vbscript:msgbox(1)",
     '"><img src=x onerror=alert(1)>',
     "x' onmouseover='alert(1)",
+    # Review additions: named entities, NUL/VT/NBSP, base64 data, unquoted.
+    "java\x00script:alert(1)",
+    "\x00javascript:alert(1)",
+    "\x0bjavascript:alert(1)",
+    "javascript\x0b:alert(1)",
+    "\u00a0javascript:alert(1)",
+    "&Tab;javascript:alert(1)",
+    "java&Tab;script:alert(1)",
+    "java&NewLine;script:alert(1)",
+    "javascript&colon;alert(1)",
+    "&#106avascript:alert(1)",
+    "javascript:alert(1)//http://x",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "x onmouseover=alert(1)",
+    '#"onmouseover=alert(1) x="',
 ]
 BREAKOUTS = {
-    "attribute": ['"><img src=x onerror=alert(1)>', "' autofocus onfocus='alert(1)"],
-    "json": ["</script><script>alert(1)</script>", "<!--<script>", "\u2028alert(1)"],
-    "js": ["';alert(1);'", '";alert(1);"', "</script><script>alert(1)</script>", "\\';alert(1)//"],
-    "css": ["'}</style><img src=x onerror=alert(1)>", "';}</style><svg onload=alert(1)>"],
+    "attribute": [
+        '"><img src=x onerror=alert(1)>',
+        "' autofocus onfocus='alert(1)",
+        '" onmouseover="alert(1)',
+        "&quot;><img src=x onerror=alert(1)>",
+        "`onmouseover=alert(1)",
+        '\x00"><img src=x onerror=alert(1)>',
+    ],
+    "json": [
+        "</script><script>alert(1)</script>",
+        "<!--<script>",
+        "\u2028alert(1)",
+        "</SCRIPT><img src=x onerror=alert(1)>",
+        "<!--<script></script><img src=x onerror=alert(1)>",
+        "\u2029alert(1)",
+        "</script\x0c><img src=x onerror=alert(1)>",
+        '"};alert(1);//',
+    ],
+    "js": [
+        "';alert(1);'",
+        '";alert(1);"',
+        "</script><script>alert(1)</script>",
+        "\\';alert(1)//",
+        '\\";alert(1);//',
+        "${alert(1)}",
+        "`;alert(1);`",
+        "\u2028alert(1)",
+        "\n;alert(1)//",
+        "&#39;;alert(1);//",
+        "<!--<script>",
+    ],
+    "css": [
+        "'}</style><img src=x onerror=alert(1)>",
+        "';}</style><svg onload=alert(1)>",
+        "\\';}</style><img src=x onerror=alert(1)>",
+        "'\n}</style><img src=x onerror=alert(1)>",
+        '"}</style><svg onload=alert(1)>',
+        "\\",
+        "\\27 ;}</style><img src=x onerror=alert(1)>",
+    ],
 }
 
 Render = Callable[[str], str]
@@ -92,6 +143,7 @@ RAW_CONTEXTS: dict[str, Render] = {
 }
 
 SANITIZERS: dict[str, Render] = {
+    "nh3_plain": lambda p: body_document(h.sanitize(p, policy=h.PLAIN_TEXT)),
     "nh3_basic": lambda p: body_document(h.sanitize(p)),
     "nh3_rich": lambda p: body_document(h.sanitize(p, policy=h.RICH)),
     "bleach_basic": lambda p: body_document(h.sanitize(p, engine="bleach")),
@@ -262,6 +314,23 @@ def test_page_server_routes(detector: ScriptDetector) -> None:
         )
     info.value.close()
     assert info.value.code == 404
+
+
+def test_relative_link_in_a_frame_does_not_reload_the_batch(detector: ScriptDetector) -> None:
+    # Regression (review): the harness clicks links; a srcdoc frame resolves
+    # "#", "" and "?q" against the batch page, so clicking <a href="#"> (the
+    # sanitizer's output for an href it kept) loaded the whole batch inside
+    # that frame, and the raw payloads of the other cases ran and were
+    # recorded against the innocent frame. Batch pages are served once now.
+    result = detector.run(
+        {
+            "raw": body_document("<img src=x onerror=alert(1)>"),
+            "hash": body_document('<a href="#">x</a>'),
+            "empty": body_document('<a href="">x</a>'),
+            "query": body_document('<a href="?q=1">x</a>'),
+        }
+    )
+    assert result.executed == {"raw"}
 
 
 def test_batch_deadline(detector: ScriptDetector) -> None:

@@ -223,7 +223,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Serve a batch page, or record a beacon."""
         if self._beacon():
             return
-        body = self.server.pages.get(urlsplit(self.path).path)
+        # Each batch page is served once. A frame that navigates to a
+        # relative URL ("#", "?q", "") resolves it against the batch page (the
+        # base URL of a srcdoc document is its parent's) and would otherwise
+        # load the whole batch again inside itself: the other cases' raw
+        # payloads would then run and be recorded against the innocent frame.
+        with self.server.lock:
+            body = self.server.pages.pop(urlsplit(self.path).path, None)
         if body is None:
             self.send_response(404)
             self.send_header("Content-Type", "text/plain")
