@@ -9,6 +9,8 @@ XSS corpus.
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -20,7 +22,15 @@ from securekit.errors import ConfigurationError
 if TYPE_CHECKING:
     from securekit.html import Policy
 
-__all__ = ["BleachEngine", "Engine", "Nh3Engine", "build_engine", "https_image_filter"]
+__all__ = [
+    "URL_ATTRIBUTES",
+    "BleachEngine",
+    "Engine",
+    "Nh3Engine",
+    "build_engine",
+    "https_image_filter",
+    "url_allowed",
+]
 
 #: Tags whose *content* is dropped along with the tag: their text is code or
 #: styling, never prose (ammonia's own default set, made explicit).
@@ -35,6 +45,67 @@ class Engine(Protocol):
     def clean(self, html: str) -> str:
         """Return the sanitized form of ``html``."""
         ...  # pragma: no cover - protocol
+
+
+#: Attributes whose value is a URL a browser may fetch or navigate to (HTML
+#: Living Standard attribute index). ammonia checks the scheme of ``href``
+#: and ``src`` everywhere but of the others only on some elements (``cite``
+#: never), so the policy's scheme allowlist is applied to all of them here.
+URL_ATTRIBUTES: Final = frozenset(
+    {
+        "action", "background", "cite", "codebase", "data", "formaction", "href", "icon",
+        "longdesc", "manifest", "ping", "poster", "profile", "src",
+    }
+)  # fmt: skip
+
+# WHATWG URL parsing: leading/trailing C0 controls and spaces are stripped,
+# tabs and newlines anywhere are removed before the scheme is read.
+_URL_STRIP: Final = "".join(chr(c) for c in range(0x21))
+_URL_REMOVE: Final = {0x09: None, 0x0A: None, 0x0D: None}
+_SCHEME_PREFIX_RE: Final = re.compile(r"([^:/?#]*):")
+_VALID_SCHEME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def url_allowed(value: str, schemes: frozenset[str]) -> bool:
+    """True if ``value`` is relative or its scheme, read as a browser reads it, is allowed.
+
+    bleach hands attribute values over with character references still in
+    them (``&#x6a;avascript:``) and writes them out as they were, so the
+    browser decodes them later: the value is checked decoded as well.
+    """
+    decoded = html.unescape(value) if "&" in value else value
+    return _scheme_allowed(value, schemes) and _scheme_allowed(decoded, schemes)
+
+
+def _scheme_allowed(value: str, schemes: frozenset[str]) -> bool:
+    url = value.translate(_URL_REMOVE).strip(_URL_STRIP)
+    if _CONTROL_RE.search(url):
+        return False
+    match = _SCHEME_PREFIX_RE.match(url)
+    if match is None:
+        return True
+    scheme = match.group(1)
+    return bool(_VALID_SCHEME_RE.fullmatch(scheme)) and scheme.lower() in schemes
+
+
+def _attribute_filter(policy: Policy) -> Callable[[str, str, str], str | None] | None:
+    """The per-attribute check both engines run, or None when nothing needs it."""
+    allowed = {name for names in policy.attributes.values() for name in names}
+    check_urls = bool(allowed & URL_ATTRIBUTES)
+    https_only = policy.https_images_only
+    if not check_urls and not https_only:
+        return None
+    schemes = frozenset(policy.url_schemes)
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES and not url_allowed(value, schemes):
+            return None
+        if https_only:
+            return https_image_filter(tag, attribute, value)
+        return value
+
+    return attribute_filter
 
 
 def https_image_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -63,8 +134,9 @@ class Nh3Engine:
             "strip_comments": True,
             "link_rel": policy.link_rel,
         }
-        if policy.https_images_only:
-            options["attribute_filter"] = https_image_filter
+        attribute_filter = _attribute_filter(policy)
+        if attribute_filter is not None:
+            options["attribute_filter"] = attribute_filter
         self._cleaner = nh3.Cleaner(**options)
 
     def clean(self, html: str) -> str:
@@ -96,14 +168,14 @@ class BleachEngine:
             ) from None
 
         rel = policy.link_rel
-        https_only = policy.https_images_only
+        attribute_filter = _attribute_filter(policy)
         allowed = {tag: frozenset(attrs) for tag, attrs in policy.attributes.items()}
         generic = allowed.get("*", frozenset())
 
         def attribute_allowed(tag: str, name: str, value: str) -> bool:
             if name not in allowed.get(tag, frozenset()) and name not in generic:
                 return False
-            if https_only and https_image_filter(tag, name, value) is None:
+            if attribute_filter is not None and attribute_filter(tag, name, value) is None:
                 return False
             # rel is always set by the filter below, as nh3 does.
             return not (tag == "a" and name == "rel" and rel is not None)
