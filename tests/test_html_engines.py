@@ -217,3 +217,16 @@ def test_allowed_and_relative_url_attributes_are_kept(engine: h.EngineName) -> N
     )
     out = h.sanitize('<span data="x/y:z" longdesc="#d">x</span>', policy=_URL_ATTRIBUTE_POLICY)
     assert out == '<span data="x/y:z" longdesc="#d">x</span>'
+
+
+def test_nh3_checks_unchecked_url_attributes_only_when_present() -> None:
+    # The fast cleaner's output is used unless an attribute ammonia leaves
+    # unchecked appears; text that looks like one takes the slow path and
+    # gives the same result.
+    text = '<p>write cite="javascript:x" in prose</p>'
+    assert h.sanitize(text) == '<p>write cite="javascript:x" in prose</p>'
+    quoted = '<blockquote cite="https://example.com/">q</blockquote>'
+    assert h.sanitize(quoted) == quoted
+    assert (
+        h.sanitize('<blockquote cite="javascript:x">q</blockquote>') == "<blockquote>q</blockquote>"
+    )
