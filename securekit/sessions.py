@@ -22,10 +22,10 @@ import re
 import secrets
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 from securekit._clock import Clock, resolve, system_clock
 from securekit.errors import (
@@ -67,6 +67,14 @@ _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAX_USER_ID: Final = 256
 _MAX_RETRIES: Final = 4
 _COOKIE_NAME_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
+
+_T = TypeVar("_T")
+#: One store call asked for by the shared session steps: the Store method's
+#: name, its positional arguments and its keyword arguments.
+_Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+#: Session logic written once: yields store calls, receives their results.
+_Steps = Generator[_Call, Any, _T]
+_NO_KW: Final[dict[str, Any]] = {}  # never mutated: ``**`` unpacks a copy
 
 
 # Not frozen: a frozen dataclass pays one object.__setattr__ per field, which
@@ -282,6 +290,158 @@ class _SessionCore:
             return record, SessionReason.EXPIRED_IDLE
         return record, None
 
+    # ------------------------------------------------------------ steps
+    #
+    # The session logic is written once, as generators that yield the store
+    # calls they need (_Call) and receive each result; SessionManager runs
+    # them against a Store, AsyncSessionManager awaits them on an AsyncStore.
+    # So both managers make the same calls in the same order by construction.
+
+    def _load(self, key: str, now: float) -> _Steps[tuple[bytes, _Record]]:
+        """Read and check a record; expired records are removed."""
+        raw: bytes | None = yield "get", (key,), _NO_KW
+        return (yield from self._checked(key, raw, now))
+
+    def _checked(self, key: str, raw: bytes | None, now: float) -> _Steps[tuple[bytes, _Record]]:
+        """Check a record as read; expired records are removed."""
+        if raw is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        record, expired = self._check_record(raw, now)
+        if expired is not None:
+            yield "compare_and_delete", (key, raw), _NO_KW
+            yield "set_remove", (self._index(record.user_id), key), _NO_KW
+            raise SessionError(expired)
+        return raw, record
+
+    def _reload(self, key: str, now: float) -> _Steps[tuple[bytes, _Record]]:
+        """Re-read after a lost compare-and-set: gone means revoked."""
+        try:
+            return (yield from self._load(key, now))
+        except SessionError as exc:
+            if exc.reason is SessionReason.UNKNOWN:
+                raise SessionError(SessionReason.REVOKED) from None
+            raise
+
+    def _create(
+        self, user_id: str, data: Mapping[str, Any] | None, now: datetime | None
+    ) -> _Steps[tuple[str, Session]]:
+        user_id = self._check_user(user_id)
+        body = self._check_data(data)
+        stamp = self._now(now)
+        return (yield from self._insert(_Record(user_id, body, stamp, stamp), stamp))
+
+    def _insert(self, record: _Record, stamp: float) -> _Steps[tuple[str, Session]]:
+        """Store ``record`` under a fresh id and return ``(token, session)``."""
+        index = self._index(record.user_id)
+        while True:
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            key = self._key(token)
+            # Index first: destroy_all() can then never miss a live session.
+            yield "set_add", (index, key), {"ttl": self._absolute}
+            if (yield "add", (key, record.encode()), {"ttl": self._ttl(record, stamp)}):
+                return token, self._session(record)
+            # A 256-bit collision: practically impossible; never reuse an id.
+            yield "set_remove", (index, key), _NO_KW  # pragma: no cover
+
+    def _begin(self, token: str, now: datetime | None) -> tuple[str, float]:
+        """Check the token (format first, before any store access); key and time."""
+        return self._key(_check_token(token)), self._now(now)
+
+    def _fresh(self, raw: bytes | None, stamp: float) -> Session | None:
+        """The common case of get(), read once: a live session with no write due.
+
+        None means get() must go on with :meth:`_get` (expired, or last-seen
+        is due a write). Pure, so both managers call it straight after their
+        one read: most requests then never start the step machinery.
+        """
+        if raw is None:
+            raise SessionError(SessionReason.UNKNOWN)
+        record, expired = self._check_record(raw, stamp)
+        if expired is None and stamp - record.seen < self._touch:
+            return self._session(record)
+        return None
+
+    def _touch_now(self, token: str, now: datetime | None) -> _Steps[Session]:
+        key, stamp = self._begin(token, now)
+        raw: bytes | None = yield "get", (key,), _NO_KW
+        return (yield from self._get(key, stamp, raw, force_touch=True))
+
+    def _get(
+        self, key: str, stamp: float, raw: bytes | None, *, force_touch: bool
+    ) -> _Steps[Session]:
+        """Check the record read as ``raw`` and write last-seen when due."""
+        raw, record = yield from self._checked(key, raw, stamp)
+        for _ in range(_MAX_RETRIES):
+            if not force_touch and stamp - record.seen < self._touch:
+                return self._session(record)
+            new = _Record(record.user_id, record.data, record.created, max(stamp, record.seen))
+            # Compare-and-set: a session destroyed meanwhile is never recreated.
+            if (yield "compare_and_set", (key, raw, new.encode()), {"ttl": self._ttl(new, stamp)}):
+                return self._session(new)
+            raw, record = yield from self._reload(key, stamp)
+            force_touch = False
+        return self._session(record)
+
+    def _update(self, token: str, data: Mapping[str, Any], now: datetime | None) -> _Steps[Session]:
+        key = self._key(_check_token(token))
+        body = self._check_data(data)
+        stamp = self._now(now)
+        raw, record = yield from self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            new = _Record(record.user_id, body, record.created, max(stamp, record.seen))
+            if (yield "compare_and_set", (key, raw, new.encode()), {"ttl": self._ttl(new, stamp)}):
+                return self._session(new)
+            raw, record = yield from self._reload(key, stamp)
+        raise SessionError(SessionReason.REVOKED)
+
+    def _rotate(
+        self,
+        token: str,
+        user_id: str | None,
+        data: Mapping[str, Any] | None,
+        now: datetime | None,
+    ) -> _Steps[tuple[str, Session]]:
+        key = self._key(_check_token(token))
+        new_user = None if user_id is None else self._check_user(user_id)
+        body = None if data is None else self._check_data(data)
+        stamp = self._now(now)
+        raw, record = yield from self._load(key, stamp)
+        for _ in range(_MAX_RETRIES):
+            if (yield "compare_and_delete", (key, raw), _NO_KW):
+                break
+            raw, record = yield from self._reload(key, stamp)
+        else:
+            raise SessionError(SessionReason.REVOKED)
+        yield "set_remove", (self._index(record.user_id), key), _NO_KW
+        owner = record.user_id if new_user is None else new_user
+        created = record.created if owner == record.user_id else stamp
+        fresh = _Record(owner, record.data if body is None else body, created, stamp)
+        return (yield from self._insert(fresh, stamp))
+
+    def _destroy(self, token: str) -> _Steps[bool]:
+        try:
+            key = self._key(_check_token(token))
+        except SessionError:
+            return False
+        raw: bytes | None = yield "get", (key,), _NO_KW
+        if raw is None:
+            return False
+        deleted: bool = yield "delete", (key,), _NO_KW
+        record = _decode_record(raw)
+        if record is not None:
+            yield "set_remove", (self._index(record.user_id), key), _NO_KW
+        return deleted
+
+    def _destroy_all(self, user_id: str) -> _Steps[int]:
+        index = self._index(self._check_user(user_id))
+        ended = 0
+        members: set[str] = yield "set_members", (index,), _NO_KW
+        for key in sorted(members):
+            if key.startswith(f"{self._ns}:id:"):
+                ended += yield "delete", (key,), _NO_KW
+            yield "set_remove", (index, key), _NO_KW
+        return ended
+
 
 class SessionManager(_SessionCore):
     """Create, read, rotate and revoke server-side sessions.
@@ -323,26 +483,17 @@ class SessionManager(_SessionCore):
         )
         self._store = store
 
-    def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
-        """Read and check a record; expired records are removed."""
-        raw = self._store.get(key)
-        if raw is None:
-            raise SessionError(SessionReason.UNKNOWN)
-        record, expired = self._check_record(raw, now)
-        if expired is not None:
-            self._store.compare_and_delete(key, raw)
-            self._store.set_remove(self._index(record.user_id), key)
-            raise SessionError(expired)
-        return raw, record
-
-    def _reload(self, key: str, now: float) -> tuple[bytes, _Record]:
-        """Re-read after a lost compare-and-set: gone means revoked."""
-        try:
-            return self._load(key, now)
-        except SessionError as exc:
-            if exc.reason is SessionReason.UNKNOWN:
-                raise SessionError(SessionReason.REVOKED) from None
-            raise
+    def _run(self, steps: _Steps[_T]) -> _T:
+        """Run shared session steps, making each store call they ask for."""
+        store = self._store
+        value: Any = None
+        while True:
+            try:
+                name, args, kwargs = steps.send(value)
+            except StopIteration as done:
+                result: _T = done.value
+                return result
+            value = getattr(store, name)(*args, **kwargs)
 
     # ------------------------------------------------------------ API
 
@@ -369,19 +520,7 @@ class SessionManager(_SessionCore):
             ConfigurationError: the data is not JSON-serializable.
             StoreUnavailableError: the store is down.
         """
-        user_id = self._check_user(user_id)
-        body = self._check_data(data)
-        stamp = self._now(now)
-        record = _Record(user_id, body, stamp, stamp)
-        while True:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            key = self._key(token)
-            # Index first: destroy_all() can then never miss a live session.
-            self._store.set_add(self._index(user_id), key, ttl=self._absolute)
-            if self._store.add(key, record.encode(), ttl=self._ttl(record, stamp)):
-                return token, self._session(record)
-            # A 256-bit collision: practically impossible; never reuse an id.
-            self._store.set_remove(self._index(user_id), key)  # pragma: no cover
+        return self._run(self._create(user_id, data, now))
 
     def get(self, token: str, *, now: datetime | None = None) -> Session:
         """Return the session of ``token``, refreshing its idle timeout.
@@ -391,36 +530,16 @@ class SessionManager(_SessionCore):
                 ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
             StoreUnavailableError: the store is down (no session is valid).
         """
-        key = self._key(_check_token(token))
-        stamp = self._now(now)
-        raw, record = self._load(key, stamp)
-        if stamp - record.seen < self._touch:
-            return self._session(record)  # the common case: one read, no write
-        return self._refresh(key, stamp, raw, record, force_touch=False)
+        key, stamp = self._begin(token, now)
+        raw = self._store.get(key)
+        session = self._fresh(raw, stamp)
+        if session is not None:
+            return session  # the common case: one read, no write
+        return self._run(self._get(key, stamp, raw, force_touch=False))
 
     def touch(self, token: str, *, now: datetime | None = None) -> Session:
         """Like :meth:`get`, but always record this moment as last use."""
-        return self._get(token, now, force_touch=True)
-
-    def _get(self, token: str, now: datetime | None, *, force_touch: bool) -> Session:
-        key = self._key(_check_token(token))
-        stamp = self._now(now)
-        raw, record = self._load(key, stamp)
-        return self._refresh(key, stamp, raw, record, force_touch=force_touch)
-
-    def _refresh(
-        self, key: str, stamp: float, raw: bytes, record: _Record, *, force_touch: bool
-    ) -> Session:
-        for _ in range(_MAX_RETRIES):
-            if not force_touch and stamp - record.seen < self._touch:
-                return self._session(record)
-            new = _Record(record.user_id, record.data, record.created, max(stamp, record.seen))
-            # Compare-and-set: a session destroyed meanwhile is never recreated.
-            if self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
-                return self._session(new)
-            raw, record = self._reload(key, stamp)
-            force_touch = False
-        return self._session(record)
+        return self._run(self._touch_now(token, now))
 
     def update(
         self, token: str, data: Mapping[str, Any], *, now: datetime | None = None
@@ -433,16 +552,7 @@ class SessionManager(_SessionCore):
         Raises:
             SessionError: as :meth:`get`, or ``TOO_LARGE``.
         """
-        key = self._key(_check_token(token))
-        body = self._check_data(data)
-        stamp = self._now(now)
-        raw, record = self._load(key, stamp)
-        for _ in range(_MAX_RETRIES):
-            new = _Record(record.user_id, body, record.created, max(stamp, record.seen))
-            if self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
-                return self._session(new)
-            raw, record = self._reload(key, stamp)
-        raise SessionError(SessionReason.REVOKED)
+        return self._run(self._update(token, data, now))
 
     def rotate(
         self,
@@ -472,46 +582,14 @@ class SessionManager(_SessionCore):
             SessionError: as :meth:`get`, or ``REVOKED`` when a concurrent
                 request rotated or destroyed the session first.
         """
-        key = self._key(_check_token(token))
-        new_user = None if user_id is None else self._check_user(user_id)
-        body = None if data is None else self._check_data(data)
-        stamp = self._now(now)
-        raw, record = self._load(key, stamp)
-        for _ in range(_MAX_RETRIES):
-            if self._store.compare_and_delete(key, raw):
-                break
-            raw, record = self._reload(key, stamp)
-        else:
-            raise SessionError(SessionReason.REVOKED)
-        self._store.set_remove(self._index(record.user_id), key)
-        owner = record.user_id if new_user is None else new_user
-        created = record.created if owner == record.user_id else stamp
-        fresh = _Record(owner, record.data if body is None else body, created, stamp)
-        while True:
-            new_token = secrets.token_urlsafe(TOKEN_BYTES)
-            new_key = self._key(new_token)
-            self._store.set_add(self._index(owner), new_key, ttl=self._absolute)
-            if self._store.add(new_key, fresh.encode(), ttl=self._ttl(fresh, stamp)):
-                return new_token, self._session(fresh)
-            self._store.set_remove(self._index(owner), new_key)  # pragma: no cover
+        return self._run(self._rotate(token, user_id, data, now))
 
     def destroy(self, token: str) -> bool:
         """End the session of ``token`` (logout); True if it existed.
 
         A malformed token simply does not exist (returns False).
         """
-        try:
-            key = self._key(_check_token(token))
-        except SessionError:
-            return False
-        raw = self._store.get(key)
-        if raw is None:
-            return False
-        deleted = self._store.delete(key)
-        record = _decode_record(raw)
-        if record is not None:
-            self._store.set_remove(self._index(record.user_id), key)
-        return deleted
+        return self._run(self._destroy(token))
 
     def destroy_all(self, user_id: str) -> int:
         """End every session of ``user_id`` (password change, "log out everywhere").
@@ -519,20 +597,14 @@ class SessionManager(_SessionCore):
         Returns:
             How many live sessions were ended.
         """
-        index = self._index(self._check_user(user_id))
-        ended = 0
-        for key in sorted(self._store.set_members(index)):
-            if key.startswith(f"{self._ns}:id:"):
-                ended += self._store.delete(key)
-            self._store.set_remove(index, key)
-        return ended
+        return self._run(self._destroy_all(user_id))
 
 
 class AsyncSessionManager(_SessionCore):
     """The async twin of :class:`SessionManager`, on an :class:`~securekit.stores.AsyncStore`.
 
-    Same arguments and behaviour (and the same checks, record format and
-    atomic steps: the validation and record logic is shared); every
+    Same arguments and behaviour: both managers run the same session steps
+    (checks, record format, store calls and atomic steps exist once); every
     method that touches the store is awaitable.
     """
 
@@ -559,26 +631,17 @@ class AsyncSessionManager(_SessionCore):
         )
         self._store = store
 
-    async def _load(self, key: str, now: float) -> tuple[bytes, _Record]:
-        """Read and check a record; expired records are removed."""
-        raw = await self._store.get(key)
-        if raw is None:
-            raise SessionError(SessionReason.UNKNOWN)
-        record, expired = self._check_record(raw, now)
-        if expired is not None:
-            await self._store.compare_and_delete(key, raw)
-            await self._store.set_remove(self._index(record.user_id), key)
-            raise SessionError(expired)
-        return raw, record
-
-    async def _reload(self, key: str, now: float) -> tuple[bytes, _Record]:
-        """Re-read after a lost compare-and-set: gone means revoked."""
-        try:
-            return await self._load(key, now)
-        except SessionError as exc:
-            if exc.reason is SessionReason.UNKNOWN:
-                raise SessionError(SessionReason.REVOKED) from None
-            raise
+    async def _run(self, steps: _Steps[_T]) -> _T:
+        """Run shared session steps, awaiting each store call they ask for."""
+        store = self._store
+        value: Any = None
+        while True:
+            try:
+                name, args, kwargs = steps.send(value)
+            except StopIteration as done:
+                result: _T = done.value
+                return result
+            value = await getattr(store, name)(*args, **kwargs)
 
     # ------------------------------------------------------------ API
 
@@ -589,12 +652,7 @@ class AsyncSessionManager(_SessionCore):
         data: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> tuple[str, Session]:
-        """Start a new session for ``user_id``.
-
-        Args:
-            user_id: the authenticated user (1 to 256 characters).
-            data: JSON-serializable session data.
-            now: the current time (default: the manager's clock).
+        """Start a new session for ``user_id`` (see :meth:`SessionManager.create`).
 
         Returns:
             ``(token, session)``: put the token in the cookie; it is never
@@ -605,19 +663,7 @@ class AsyncSessionManager(_SessionCore):
             ConfigurationError: the data is not JSON-serializable.
             StoreUnavailableError: the store is down.
         """
-        user_id = self._check_user(user_id)
-        body = self._check_data(data)
-        stamp = self._now(now)
-        record = _Record(user_id, body, stamp, stamp)
-        while True:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            key = self._key(token)
-            # Index first: destroy_all() can then never miss a live session.
-            await self._store.set_add(self._index(user_id), key, ttl=self._absolute)
-            if await self._store.add(key, record.encode(), ttl=self._ttl(record, stamp)):
-                return token, self._session(record)
-            # A 256-bit collision: practically impossible; never reuse an id.
-            await self._store.set_remove(self._index(user_id), key)  # pragma: no cover
+        return await self._run(self._create(user_id, data, now))
 
     async def get(self, token: str, *, now: datetime | None = None) -> Session:
         """Return the session of ``token``, refreshing its idle timeout.
@@ -627,58 +673,29 @@ class AsyncSessionManager(_SessionCore):
                 ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
             StoreUnavailableError: the store is down (no session is valid).
         """
-        key = self._key(_check_token(token))
-        stamp = self._now(now)
-        raw, record = await self._load(key, stamp)
-        if stamp - record.seen < self._touch:
-            return self._session(record)  # the common case: one read, no write
-        return await self._refresh(key, stamp, raw, record, force_touch=False)
+        key, stamp = self._begin(token, now)
+        raw = await self._store.get(key)
+        session = self._fresh(raw, stamp)
+        if session is not None:
+            return session  # the common case: one read, no write
+        return await self._run(self._get(key, stamp, raw, force_touch=False))
 
     async def touch(self, token: str, *, now: datetime | None = None) -> Session:
         """Like :meth:`get`, but always record this moment as last use."""
-        return await self._get(token, now, force_touch=True)
-
-    async def _get(self, token: str, now: datetime | None, *, force_touch: bool) -> Session:
-        key = self._key(_check_token(token))
-        stamp = self._now(now)
-        raw, record = await self._load(key, stamp)
-        return await self._refresh(key, stamp, raw, record, force_touch=force_touch)
-
-    async def _refresh(
-        self, key: str, stamp: float, raw: bytes, record: _Record, *, force_touch: bool
-    ) -> Session:
-        for _ in range(_MAX_RETRIES):
-            if not force_touch and stamp - record.seen < self._touch:
-                return self._session(record)
-            new = _Record(record.user_id, record.data, record.created, max(stamp, record.seen))
-            # Compare-and-set: a session destroyed meanwhile is never recreated.
-            if await self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
-                return self._session(new)
-            raw, record = await self._reload(key, stamp)
-            force_touch = False
-        return self._session(record)
+        return await self._run(self._touch_now(token, now))
 
     async def update(
         self, token: str, data: Mapping[str, Any], *, now: datetime | None = None
     ) -> Session:
         """Replace the session's data (and record this moment as last use).
 
-        The write is a compare-and-set against the stored record: a session
+        A compare-and-set, as :meth:`SessionManager.update`: a session
         destroyed or rotated by a concurrent request is never resurrected.
 
         Raises:
             SessionError: as :meth:`get`, or ``TOO_LARGE``.
         """
-        key = self._key(_check_token(token))
-        body = self._check_data(data)
-        stamp = self._now(now)
-        raw, record = await self._load(key, stamp)
-        for _ in range(_MAX_RETRIES):
-            new = _Record(record.user_id, body, record.created, max(stamp, record.seen))
-            if await self._store.compare_and_set(key, raw, new.encode(), ttl=self._ttl(new, stamp)):
-                return self._session(new)
-            raw, record = await self._reload(key, stamp)
-        raise SessionError(SessionReason.REVOKED)
+        return await self._run(self._update(token, data, now))
 
     async def rotate(
         self,
@@ -690,16 +707,9 @@ class AsyncSessionManager(_SessionCore):
     ) -> tuple[str, Session]:
         """Replace the session's id (call on login and any privilege change).
 
-        The old id stops working in the same atomic step that claims the
-        session (compare-and-delete), so of two concurrent rotations exactly
-        one succeeds and exactly one new id is valid; the other raises
-        ``REVOKED``. A new ``user_id`` also restarts the absolute timeout.
-
-        Args:
-            token: the current session token.
-            user_id: the new user (e.g. after login); default unchanged.
-            data: new session data; default unchanged.
-            now: the current time.
+        Atomic as :meth:`SessionManager.rotate`: of two concurrent rotations
+        exactly one succeeds; the other raises ``REVOKED``. A new ``user_id``
+        also restarts the absolute timeout.
 
         Returns:
             ``(new_token, session)``.
@@ -708,46 +718,14 @@ class AsyncSessionManager(_SessionCore):
             SessionError: as :meth:`get`, or ``REVOKED`` when a concurrent
                 request rotated or destroyed the session first.
         """
-        key = self._key(_check_token(token))
-        new_user = None if user_id is None else self._check_user(user_id)
-        body = None if data is None else self._check_data(data)
-        stamp = self._now(now)
-        raw, record = await self._load(key, stamp)
-        for _ in range(_MAX_RETRIES):
-            if await self._store.compare_and_delete(key, raw):
-                break
-            raw, record = await self._reload(key, stamp)
-        else:
-            raise SessionError(SessionReason.REVOKED)
-        await self._store.set_remove(self._index(record.user_id), key)
-        owner = record.user_id if new_user is None else new_user
-        created = record.created if owner == record.user_id else stamp
-        fresh = _Record(owner, record.data if body is None else body, created, stamp)
-        while True:
-            new_token = secrets.token_urlsafe(TOKEN_BYTES)
-            new_key = self._key(new_token)
-            await self._store.set_add(self._index(owner), new_key, ttl=self._absolute)
-            if await self._store.add(new_key, fresh.encode(), ttl=self._ttl(fresh, stamp)):
-                return new_token, self._session(fresh)
-            await self._store.set_remove(self._index(owner), new_key)  # pragma: no cover
+        return await self._run(self._rotate(token, user_id, data, now))
 
     async def destroy(self, token: str) -> bool:
         """End the session of ``token`` (logout); True if it existed.
 
         A malformed token simply does not exist (returns False).
         """
-        try:
-            key = self._key(_check_token(token))
-        except SessionError:
-            return False
-        raw = await self._store.get(key)
-        if raw is None:
-            return False
-        deleted = await self._store.delete(key)
-        record = _decode_record(raw)
-        if record is not None:
-            await self._store.set_remove(self._index(record.user_id), key)
-        return deleted
+        return await self._run(self._destroy(token))
 
     async def destroy_all(self, user_id: str) -> int:
         """End every session of ``user_id`` (password change, "log out everywhere").
@@ -755,13 +733,7 @@ class AsyncSessionManager(_SessionCore):
         Returns:
             How many live sessions were ended.
         """
-        index = self._index(self._check_user(user_id))
-        ended = 0
-        for key in sorted(await self._store.set_members(index)):
-            if key.startswith(f"{self._ns}:id:"):
-                ended += await self._store.delete(key)
-            await self._store.set_remove(index, key)
-        return ended
+        return await self._run(self._destroy_all(user_id))
 
 
 _SAME_SITE: Final = {"lax": "Lax", "strict": "Strict"}
