@@ -330,11 +330,15 @@ _JSON_ESCAPES: Final = {
 
 
 def json_for_script(value: object) -> markupsafe.Markup:
-    """Serialize ``value`` as JSON safe inside ``<script>`` (or an attribute).
+    """Serialize ``value`` as JSON safe inside a ``<script>`` element.
 
     ``<``, ``>``, ``&``, ``'`` and U+2028/U+2029 become ``\\uXXXX`` escapes,
     so the text can neither close the script element (``</script>``), open a
     comment (``<!--``), nor break a pre-ES2019 string literal.
+
+    Not for HTML attributes: the JSON's own ``"`` would end a double-quoted
+    attribute. For ``data-*`` attributes pass ``json.dumps(value)`` through
+    :func:`escape_attribute` instead.
 
     Raises:
         InputValidationError: NaN/Infinity (``not_finite``), a circular

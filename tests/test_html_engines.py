@@ -230,3 +230,13 @@ def test_nh3_checks_unchecked_url_attributes_only_when_present() -> None:
     assert (
         h.sanitize('<blockquote cite="javascript:x">q</blockquote>') == "<blockquote>q</blockquote>"
     )
+
+
+def test_url_allowed_reads_schemes_as_a_browser_does() -> None:
+    schemes = frozenset({"https"})
+    assert url_allowed("/relative:colon", schemes)
+    assert url_allowed(" \tHTTPS://example.com/", schemes)
+    assert not url_allowed("java\x00script:alert(1)", schemes)
+    assert not url_allowed("https://example.com/\x7f", schemes)
+    assert not url_allowed("&#106;avascript:alert(1)", schemes)
+    assert not url_allowed("1http:x", schemes)
