@@ -7,7 +7,7 @@ context escapers for values placed into a template:
 context                     escaper
 ==========================  =============================================
 element text                :func:`escape_html`
-quoted attribute value      :func:`escape_attribute`
+attribute value             :func:`escape_attribute`
 ``<script>`` data block     :func:`json_for_script`
 JavaScript string literal   :func:`escape_js_string`
 URL query component         :func:`escape_url_component`
@@ -309,14 +309,36 @@ def escape_html(text: str) -> markupsafe.Markup:
     return markupsafe.escape(_replace_surrogates(text) if not hasattr(text, "__html__") else text)
 
 
-def escape_attribute(text: str) -> markupsafe.Markup:
-    """Escape ``text`` for a *quoted* attribute value (``title="..."``).
+# OWASP XSS Prevention Cheat Sheet, rule 2: every ASCII character except
+# letters, digits and ",._-" becomes a hex character reference, so the value
+# cannot end the attribute whether it is double-quoted, single-quoted or
+# unquoted (an unquoted value ends at ASCII whitespace or ">"; only ASCII
+# characters can end it). NUL becomes U+FFFD, as the HTML parser reads it.
+_ATTRIBUTE_ESCAPES: Final = {
+    code: f"&#x{code or 0xFFFD:x};"
+    for code in range(0x80)
+    if not chr(code).isalnum() and chr(code) not in ",._-"
+}
+# Markup is already HTML: its character references stay as they are.
+_MARKUP_ATTRIBUTE_ESCAPES: Final = {
+    k: v for k, v in _ATTRIBUTE_ESCAPES.items() if chr(k) not in "&#;"
+}
 
-    Quotes of both kinds are escaped, so either quoting style is safe. Never
-    use it for unquoted attributes, event handlers, ``style`` or URLs (see
-    :func:`safe_url`).
+
+def escape_attribute(text: str) -> markupsafe.Markup:
+    """Escape ``text`` for an attribute value, quoted or not (``title="..."``).
+
+    Every ASCII character except letters, digits and ``,._-`` becomes a
+    character reference (``&#x22;``), so the value cannot end the attribute
+    in any quoting style, including unquoted (``title=...``). A
+    :class:`markupsafe.Markup` argument keeps its character references. Never
+    use it for event handlers, ``style`` or URLs (see :func:`safe_url`).
     """
-    return escape_html(text)
+    if not isinstance(text, str):
+        raise TypeError("text must be a str")
+    if hasattr(text, "__html__"):
+        return markupsafe.Markup(str(text).translate(_MARKUP_ATTRIBUTE_ESCAPES))  # noqa: S704
+    return markupsafe.Markup(_replace_surrogates(text).translate(_ATTRIBUTE_ESCAPES))  # noqa: S704
 
 
 _JSON_ESCAPES: Final = {
@@ -443,8 +465,9 @@ def safe_url(
     leading controls and spaces stripped). A URL whose scheme is not in
     ``schemes``, or whose text before the first ``:`` is not a valid scheme,
     or that holds control characters, is replaced by ``fallback``. Relative
-    URLs are kept. The result is attribute-escaped, so entity tricks such as
-    ``javascript&#58;`` stay literal text.
+    URLs are kept. The result is attribute-escaped (``& < > " '``, and a
+    space becomes ``%20``, so even an unquoted attribute cannot end early),
+    so entity tricks such as ``javascript&#58;`` stay literal text.
 
     Args:
         href: the untrusted URL.
@@ -459,13 +482,20 @@ def safe_url(
     allowed = _checked_schemes(frozenset(schemes))
     url = href.translate(_URL_REMOVE).strip(_URL_STRIP)
     if _CONTROL_RE.search(url):
-        return escape_attribute(fallback)
+        return _escape_url(fallback)
     match = _SCHEME_PREFIX_RE.match(url)
     if match is not None:
         scheme = match.group(1)
         if not _VALID_SCHEME_RE.fullmatch(scheme) or scheme.lower() not in allowed:
-            return escape_attribute(fallback)
-    return escape_attribute(url)
+            return _escape_url(fallback)
+    return _escape_url(url)
+
+
+def _escape_url(url: str) -> markupsafe.Markup:
+    # A space is the only ASCII whitespace left (controls were refused, tabs
+    # and newlines removed): percent-encode it, as the URL parser would, so
+    # an unquoted href cannot end early; markupsafe escapes & < > " '.
+    return markupsafe.escape(url.replace(" ", "%20"))
 
 
 @functools.lru_cache(maxsize=32)
