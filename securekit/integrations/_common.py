@@ -16,7 +16,7 @@ import re
 import secrets
 import warnings
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, Self, TypeVar
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from securekit.csrf import FORM_FIELD, HEADER_NAME, SAFE_METHODS, CSRFProtect
@@ -40,9 +40,12 @@ __all__ = [
     "MAX_FORM_BYTES",
     "METHOD_OVERRIDE_HEADERS",
     "Core",
+    "Middleware",
     "RequestContext",
     "form_kind",
     "form_token",
+    "installed_context",
+    "required_session",
 ]
 
 #: Largest request body buffered to find the CSRF form field. A url-encoded
@@ -528,3 +531,44 @@ class Core:
                 if name.lower() not in present
             )
         return headers
+
+    def problem_for(self, exc: BaseException, ctx: object) -> ProblemResponse:
+        """:meth:`problem` for a framework's stored context (anything else: none)."""
+        return self.problem(exc, ctx if isinstance(ctx, RequestContext) else None)
+
+
+def installed_context(ctx: object, *, missing: str) -> RequestContext:
+    """The request context a framework adapter stored, or ``missing`` as a ConfigurationError."""
+    if not isinstance(ctx, RequestContext):
+        raise ConfigurationError(missing)
+    return ctx
+
+
+def required_session(ctx: RequestContext) -> Session:
+    """The request's valid session.
+
+    Raises:
+        SessionError: ``UNKNOWN``: no valid session (answered 401).
+    """
+    session = ctx.session
+    if session is None:
+        raise SessionError(SessionReason.UNKNOWN)
+    return session
+
+
+_App = TypeVar("_App")
+
+
+class Middleware(Generic[_App]):
+    """What both middlewares hold: the wrapped app and the checked :class:`Core`."""
+
+    app: _App
+    core: Core
+
+    @classmethod
+    def _from_core(cls, app: _App, core: Core) -> Self:
+        """Wrap ``app`` with an already checked configuration (adapters)."""
+        middleware = cls.__new__(cls)
+        middleware.app = app
+        middleware.core = core
+        return middleware

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
-from typing import Any, Final, Self
+from typing import Any, Final
 
 try:
     import anyio.to_thread
@@ -53,6 +53,7 @@ from securekit.integrations._common import (
     MAX_FORM_BYTES,
     METHOD_OVERRIDE_HEADERS,
     Core,
+    Middleware,
     RequestContext,
     form_kind,
     form_token,
@@ -74,7 +75,7 @@ def _latin1(value: bytes) -> str:
     return value.decode("latin-1")
 
 
-class SecureASGIMiddleware:
+class SecureASGIMiddleware(Middleware[ASGIApp]):
     """Security headers, sessions, CSRF and safe errors for an ASGI app.
 
     Args:
@@ -126,14 +127,6 @@ class SecureASGIMiddleware:
             insecure_no_csrf=insecure_no_csrf,
             stacklevel=2,
         )
-
-    @classmethod
-    def _from_core(cls, app: ASGIApp, core: Core) -> Self:
-        """Wrap ``app`` with an already checked configuration (adapters)."""
-        middleware = cls.__new__(cls)
-        middleware.app = app
-        middleware.core = core
-        return middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection (non-HTTP scopes pass through)."""

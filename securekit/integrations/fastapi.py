@@ -44,14 +44,19 @@ from securekit.errors import (
     InvalidTokenError,
     PermissionDeniedError,
     PermissionReason,
-    SessionError,
-    SessionReason,
     TokenReason,
     UnavailableError,
     VerificationError,
 )
 from securekit.headers import SecurityHeaders
-from securekit.integrations._common import CONTEXT_KEY, MAX_FORM_BYTES, Core, RequestContext
+from securekit.integrations._common import (
+    CONTEXT_KEY,
+    MAX_FORM_BYTES,
+    Core,
+    RequestContext,
+    installed_context,
+    required_session,
+)
 from securekit.integrations.asgi import SecureASGIMiddleware
 from securekit.jwt import Claims, JWTVerifier
 from securekit.sessions import Session, SessionCookie, SessionManager
@@ -142,8 +147,7 @@ def install(
     app.add_middleware(_Installed, core=core)
 
     def problem(request: Request, exc: BaseException) -> Response:
-        ctx = getattr(request.state, CONTEXT_KEY, None)
-        answer = core.problem(exc, ctx if isinstance(ctx, RequestContext) else None)
+        answer = core.problem_for(exc, getattr(request.state, CONTEXT_KEY, None))
         return Response(answer.content, status_code=answer.status, headers=dict(answer.headers))
 
     def validation(request: Request, exc: Exception) -> Response:
@@ -174,10 +178,10 @@ def current_context(request: Request) -> RequestContext:
     Raises:
         ConfigurationError: the middleware is not installed.
     """
-    ctx = getattr(request.state, CONTEXT_KEY, None)
-    if not isinstance(ctx, RequestContext):
-        raise ConfigurationError("securekit middleware is not installed: call install(app)")
-    return ctx
+    return installed_context(
+        getattr(request.state, CONTEXT_KEY, None),
+        missing="securekit middleware is not installed: call install(app)",
+    )
 
 
 def optional_session(request: Request) -> Session | None:
@@ -191,10 +195,7 @@ def current_session(request: Request) -> Session:
     Raises:
         SessionError: no valid session (answered 401 by the error handler).
     """
-    session = current_context(request).session
-    if session is None:
-        raise SessionError(SessionReason.UNKNOWN)
-    return session
+    return required_session(current_context(request))
 
 
 def session_subject(policy: Policy, *, roles_key: str = "roles") -> Callable[..., Subject | None]:

@@ -32,11 +32,16 @@ from securekit.errors import (
     ConfigurationError,
     PermissionDeniedError,
     PermissionReason,
-    SessionError,
-    SessionReason,
 )
 from securekit.headers import SecurityHeaders
-from securekit.integrations._common import CONTEXT_KEY, MAX_FORM_BYTES, Core, RequestContext
+from securekit.integrations._common import (
+    CONTEXT_KEY,
+    MAX_FORM_BYTES,
+    Core,
+    RequestContext,
+    installed_context,
+    required_session,
+)
 from securekit.integrations.wsgi import SecureWSGIMiddleware
 from securekit.sessions import Session, SessionCookie, SessionManager
 
@@ -51,10 +56,10 @@ def current_context() -> RequestContext:
     Raises:
         ConfigurationError: ``SecureKit`` is not initialised on the app.
     """
-    ctx = request.environ.get(CONTEXT_KEY)
-    if not isinstance(ctx, RequestContext):
-        raise ConfigurationError("SecureKit is not initialised on this Flask app")
-    return ctx
+    return installed_context(
+        request.environ.get(CONTEXT_KEY),
+        missing="SecureKit is not initialised on this Flask app",
+    )
 
 
 def current_session() -> Session:
@@ -63,10 +68,7 @@ def current_session() -> Session:
     Raises:
         SessionError: no valid session (answered 401 by the error handler).
     """
-    session = current_context().session
-    if session is None:
-        raise SessionError(SessionReason.UNKNOWN)
-    return session
+    return required_session(current_context())
 
 
 class SecureKit:
@@ -145,8 +147,7 @@ class SecureKit:
             # Scope.check's "not found" for another user's row (IDOR): same
             # status, same problem+json body.
             exc = PermissionDeniedError(PermissionReason.NOT_FOUND)
-        ctx = request.environ.get(CONTEXT_KEY)
-        answer = self.core.problem(exc, ctx if isinstance(ctx, RequestContext) else None)
+        answer = self.core.problem_for(exc, request.environ.get(CONTEXT_KEY))
         return Response(answer.content, status=answer.status, headers=dict(answer.headers))
 
     def _template_context(self) -> dict[str, str]:

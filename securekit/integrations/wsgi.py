@@ -34,7 +34,7 @@ import io
 import logging
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Any, Final, Self
+from typing import IO, TYPE_CHECKING, Any, Final
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 if TYPE_CHECKING:
@@ -51,10 +51,15 @@ from securekit.integrations._common import (
     MAX_FORM_BYTES,
     METHOD_OVERRIDE_HEADERS,
     Core,
+    Middleware,
     RequestContext,
     form_kind,
     form_token,
 )
+
+# The reason phrases of the statuses a problem response can have: the titles
+# safe_errors gives them, so status line and problem title always agree.
+from securekit.safe_errors import _TITLES as _STATUS_TEXT
 from securekit.sessions import SessionCookie, SessionManager
 
 __all__ = ["CONTEXT_ENVIRON", "CSP_NONCE_ENVIRON", "CSRF_TOKEN_ENVIRON", "SecureWSGIMiddleware"]
@@ -66,19 +71,6 @@ CSRF_TOKEN_ENVIRON: Final = f"{CONTEXT_KEY}.{CSRF_TOKEN_KEY}"
 
 Environ = WSGIEnvironment
 WSGIApp = WSGIApplication
-
-_STATUS_TEXT: Final = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 class _Replay(io.RawIOBase):
@@ -108,7 +100,7 @@ def _content_length(environ: Environ) -> int | None:
     return None
 
 
-class SecureWSGIMiddleware:
+class SecureWSGIMiddleware(Middleware[WSGIApp]):
     """Security headers, sessions, CSRF and safe errors for a WSGI app.
 
     Args:
@@ -160,14 +152,6 @@ class SecureWSGIMiddleware:
             insecure_no_csrf=insecure_no_csrf,
             stacklevel=2,
         )
-
-    @classmethod
-    def _from_core(cls, app: WSGIApp, core: Core) -> Self:
-        """Wrap ``app`` with an already checked configuration (adapters)."""
-        middleware = cls.__new__(cls)
-        middleware.app = app
-        middleware.core = core
-        return middleware
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one WSGI request."""
