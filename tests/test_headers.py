@@ -397,3 +397,22 @@ def test_cli_unreachable_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["headers", f"http://127.0.0.1:{port}/"]) == 3
     assert main(["headers", f"https://127.0.0.1:{port}/"]) == 3
     assert main(["headers", "http:///nohost"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://127.0.0.1:99999/", 2),
+        ("http://127.0.0.1:port/", 2),
+        ("http://[::1/", 2),
+        ("http://a..b/", 3),
+        ("http://" + "a" * 70 + ".invalid/", 3),
+    ],
+)
+def test_cli_malformed_urls_give_an_exit_code_not_a_traceback(
+    url: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Review: urlsplit's ValueError (bad port, unclosed bracket) and IDNA's
+    # UnicodeError (empty or over-long label) escaped as tracebacks.
+    assert main(["headers", url]) == code
+    assert url not in capsys.readouterr().err

@@ -50,16 +50,18 @@ def _parse_header_text(text: str) -> dict[str, str]:
 
 
 def _fetch_headers(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ConfigurationError("the URL is malformed (host or port)") from None
     if parts.hostname is None:
         raise ConfigurationError("the URL has no host")
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=TIMEOUT_SECONDS
-        )
+        connection = http.client.HTTPSConnection(parts.hostname, port, timeout=TIMEOUT_SECONDS)
     else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=TIMEOUT_SECONDS)
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
@@ -67,7 +69,8 @@ def _fetch_headers(url: str) -> dict[str, str]:
         connection.request("GET", target, headers={"User-Agent": "securekit-headers"})
         response = connection.getresponse()
         return dict(response.getheaders())
-    except (OSError, http.client.HTTPException):
+    except (OSError, http.client.HTTPException, UnicodeError):
+        # UnicodeError: a host name IDNA cannot encode (empty or long label).
         raise UnavailableError("the URL could not be fetched") from None
     finally:
         connection.close()
