@@ -29,6 +29,7 @@ of the key found by id and never selects one.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -287,14 +288,24 @@ class Aead:
             raise _fail(DecryptionReason.TOO_SHORT)
         if size > self._max_blob:
             raise _fail(DecryptionReason.TOO_LARGE)
-        if blob[0] != ENVELOPE_VERSION:
+        self._state_for(blob, ENVELOPE_VERSION)
+        raise _fail(DecryptionReason.TOO_SHORT)
+
+    def _state_for(self, header: bytes, version: int) -> _KeyState:
+        """Check a header's version byte, key id and algorithm byte, in that order.
+
+        ``header`` holds at least ``_HEADER_SIZE`` bytes (callers check the
+        length first). Every format shares this order, so the reason for a
+        bad header is the same whichever entry point saw it.
+        """
+        if header[0] != version:
             raise _fail(DecryptionReason.UNSUPPORTED_VERSION)
-        state = self._states.get(int.from_bytes(blob[1:5], "big"))
+        state = self._states.get(int.from_bytes(header[1:5], "big"))
         if state is None:
             raise _fail(DecryptionReason.UNKNOWN_KEY)
-        if blob[5] != state.alg_byte:
+        if header[5] != state.alg_byte:
             raise _fail(DecryptionReason.ALGORITHM_MISMATCH)
-        raise _fail(DecryptionReason.TOO_SHORT)
+        return state
 
     def reencrypt(self, blob: bytes, *, context: bytes) -> bytes:
         """Move an envelope to the primary key (for key rotation).
@@ -370,7 +381,9 @@ class Aead:
             raise ConfigurationError(
                 f"plaintext is over the one-shot cap of {self._max_plaintext} bytes"
             )
-        state = self._primary
+        return self._deterministic(self._primary, plaintext, context)
+
+    def _deterministic(self, state: _KeyState, plaintext: bytes, context: bytes) -> bytes:
         header = bytes([DETERMINISTIC_VERSION]) + state.header[1:]
         return header + self._siv_for(state).encrypt(plaintext, [header, context])
 
@@ -390,8 +403,7 @@ class Aead:
         for state in self._states.values():
             if state is self._primary:
                 continue
-            header = bytes([DETERMINISTIC_VERSION]) + state.header[1:]
-            values.append(header + self._siv_for(state).encrypt(plaintext, [header, context]))
+            values.append(self._deterministic(state, plaintext, context))
         return values
 
     def decrypt_deterministic(self, blob: bytes, *, context: bytes) -> bytes:
@@ -408,13 +420,7 @@ class Aead:
             raise _fail(DecryptionReason.TOO_SHORT)
         if size > self._max_plaintext + _HEADER_SIZE + _SIV_TAG_SIZE:
             raise _fail(DecryptionReason.TOO_LARGE)
-        if blob[0] != DETERMINISTIC_VERSION:
-            raise _fail(DecryptionReason.UNSUPPORTED_VERSION)
-        state = self._states.get(int.from_bytes(blob[1:5], "big"))
-        if state is None:
-            raise _fail(DecryptionReason.UNKNOWN_KEY)
-        if blob[5] != state.alg_byte:
-            raise _fail(DecryptionReason.ALGORITHM_MISMATCH)
+        state = self._state_for(blob, DETERMINISTIC_VERSION)
         try:
             return self._siv_for(state).decrypt(blob[_HEADER_SIZE:], [blob[:_HEADER_SIZE], context])
         except InvalidTag:
@@ -493,13 +499,7 @@ class Aead:
         header = _chunked.read_full(src, _HEADER_SIZE)
         if len(header) < _HEADER_SIZE:
             raise _fail(DecryptionReason.TOO_SHORT)
-        if header[0] != STREAM_VERSION:
-            raise _fail(DecryptionReason.UNSUPPORTED_VERSION)
-        state = self._states.get(int.from_bytes(header[1:5], "big"))
-        if state is None:
-            raise _fail(DecryptionReason.UNKNOWN_KEY)
-        if header[5] != state.alg_byte:
-            raise _fail(DecryptionReason.ALGORITHM_MISMATCH)
+        state = self._state_for(header, STREAM_VERSION)
         try:
             return _chunked.decrypt(
                 self._stream_key(state), header + context, src, dst, progress=progress
@@ -530,9 +530,7 @@ class Aead:
             src,
             dst,
             overwrite=overwrite,
-            work=lambda fin, fout: self.encrypt_stream(
-                fin, fout, context=context, progress=progress
-            ),
+            work=functools.partial(self.encrypt_stream, context=context, progress=progress),
         )
 
     def decrypt_file(
@@ -560,9 +558,7 @@ class Aead:
             src,
             dst,
             overwrite=overwrite,
-            work=lambda fin, fout: self.decrypt_stream(
-                fin, fout, context=context, progress=progress
-            ),
+            work=functools.partial(self.decrypt_stream, context=context, progress=progress),
         )
 
 
