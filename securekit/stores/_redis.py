@@ -324,6 +324,40 @@ def _check_client(client: object) -> None:
         raise ConfigurationError("RedisStore needs a client with decode_responses=False")
 
 
+_Client = TypeVar("_Client")
+
+
+def _connect(
+    url_or_client: str | _Client,
+    *,
+    timeout: float,
+    from_url: Callable[..., _Client],
+    retry: Callable[[ExponentialBackoff, int], object],
+    store: str,
+    client_kind: str,
+) -> _Client:
+    """The client of a (sync or async) store: built from a URL, or checked."""
+    timeout = _core.check_seconds(timeout, name="timeout")
+    if isinstance(url_or_client, str):
+        return from_url(
+            _check_url(url_or_client),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry(ExponentialBackoff(cap=0.05, base=0.005), DEFAULT_RETRIES),
+        )
+    if hasattr(url_or_client, "register_script"):
+        _check_client(url_or_client)
+        return url_or_client
+    raise TypeError(f"{store} needs a Redis URL or a {client_kind} client")
+
+
+def _send(client: Any, scripts: dict[str, Any], plan: _Plan[Any]) -> Any:
+    """Send a plan: its command, or its script (an awaitable on an async client)."""
+    if plan.script is None:
+        return client.execute_command(*plan.args)
+    return scripts[plan.script](keys=list(plan.keys), args=list(plan.args))
+
+
 class RedisStore:
     """A store on Redis (or Redis Cluster): the store for many machines.
 
@@ -353,19 +387,14 @@ class RedisStore:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._plan = _Planner(prefix)
-        timeout = _core.check_seconds(timeout, name="timeout")
-        if isinstance(url_or_client, str):
-            client: redis.Redis = redis.Redis.from_url(
-                _check_url(url_or_client),
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=Retry(ExponentialBackoff(cap=0.05, base=0.005), DEFAULT_RETRIES),
-            )
-        elif hasattr(url_or_client, "register_script"):
-            _check_client(url_or_client)
-            client = url_or_client
-        else:
-            raise TypeError("RedisStore needs a Redis URL or a redis.Redis client")
+        client: redis.Redis = _connect(
+            url_or_client,
+            timeout=timeout,
+            from_url=redis.Redis.from_url,
+            retry=Retry,
+            store="RedisStore",
+            client_kind="redis.Redis",
+        )
         self.client = client
         self._scripts = {name: client.register_script(src) for name, src in SCRIPTS.items()}
 
@@ -374,10 +403,7 @@ class RedisStore:
 
     def _run(self, plan: _Plan[R]) -> R:
         try:
-            if plan.script is None:
-                raw = self.client.execute_command(*plan.args)  # type: ignore[no-untyped-call]
-            else:
-                raw = self._scripts[plan.script](keys=list(plan.keys), args=list(plan.args))
+            raw = _send(self.client, self._scripts, plan)
         except (redis.exceptions.RedisError, OSError) as exc:
             raise _fail(exc) from None
         return plan.decode(raw)
@@ -455,19 +481,14 @@ class AsyncRedisStore:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._plan = _Planner(prefix)
-        timeout = _core.check_seconds(timeout, name="timeout")
-        if isinstance(url_or_client, str):
-            client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(
-                _check_url(url_or_client),
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=AsyncRetry(ExponentialBackoff(cap=0.05, base=0.005), DEFAULT_RETRIES),
-            )
-        elif hasattr(url_or_client, "register_script"):
-            _check_client(url_or_client)
-            client = url_or_client
-        else:
-            raise TypeError("AsyncRedisStore needs a Redis URL or a redis.asyncio.Redis client")
+        client: redis.asyncio.Redis = _connect(
+            url_or_client,
+            timeout=timeout,
+            from_url=redis.asyncio.Redis.from_url,
+            retry=AsyncRetry,
+            store="AsyncRedisStore",
+            client_kind="redis.asyncio.Redis",
+        )
         self.client = client
         self._scripts = {name: client.register_script(src) for name, src in SCRIPTS.items()}
 
@@ -476,10 +497,7 @@ class AsyncRedisStore:
 
     async def _run(self, plan: _Plan[R]) -> R:
         try:
-            if plan.script is None:
-                raw = await self.client.execute_command(*plan.args)  # type: ignore[no-untyped-call]
-            else:
-                raw = await self._scripts[plan.script](keys=list(plan.keys), args=list(plan.args))
+            raw = await _send(self.client, self._scripts, plan)
         except (redis.exceptions.RedisError, OSError) as exc:
             raise _fail(exc) from None
         return plan.decode(raw)
