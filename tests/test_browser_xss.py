@@ -70,6 +70,14 @@ BREAKOUTS = {
         "`onmouseover=alert(1)",
         '\x00"><img src=x onerror=alert(1)>',
     ],
+    "attribute_unquoted": [
+        "x onmouseover=alert(1)",
+        "x/onmouseover=alert(1)",
+        "x\tonfocus=alert(1)\tautofocus",
+        "x\x0conmouseover=alert(1)",
+        "x><img src=x onerror=alert(1)>",
+        "/x onmouseover=alert(1)",
+    ],
     "json": [
         "</script><script>alert(1)</script>",
         "<!--<script>",
@@ -113,6 +121,11 @@ CONTEXTS: dict[str, Render] = {
         f"<input value='{h.escape_attribute(p)}'>"
         f'<a href="/x" title="{h.escape_attribute(p)}">t</a>'
     ),
+    # Review: escape_attribute and safe_url are also safe in unquoted values.
+    "attribute_unquoted": lambda p: body_document(
+        f"<div title={h.escape_attribute(p)}>x</div><input value={h.escape_attribute(p)}>"
+    ),
+    "url_unquoted": lambda p: body_document(f"<a href={h.safe_url(p)}>l</a>"),
     "json": lambda p: body_document(
         f"<script>var data = {h.json_for_script({'v': p, 'list': [p]})};</script>"
     ),
@@ -136,6 +149,7 @@ CONTEXTS: dict[str, Render] = {
 
 RAW_CONTEXTS: dict[str, Render] = {
     "attribute": lambda p: body_document(f"<div title=\"{p}\">x</div><input value='{p}'>"),
+    "attribute_unquoted": lambda p: body_document(f"<div title={p}>x</div><input value={p}>"),
     "json": lambda p: body_document(f'<script>var data = {{"v": "{p}"}};</script>'),
     "js": lambda p: body_document(f"<script>var a = '{p}'; var b = \"{p}\";</script>"),
     "css": lambda p: body_document(f"<style>.c {{ font-family: '{p}'; }}</style>"),
