@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
@@ -142,7 +142,13 @@ class SQLiteStore(LocalStore):
         value: bytes = row[0]
         return value
 
-    def _transact(self, ns: int, keys: list[str], step: Step[R]) -> R:
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed at the end, rolled back on any failure.
+
+        Raises:
+            StoreUnavailableError: SQLite failed (the cause is dropped).
+        """
         conn = self._connection()
         try:
             # IMMEDIATE takes the write lock before the first read, so two
@@ -151,6 +157,17 @@ class SQLiteStore(LocalStore):
         except sqlite3.Error:
             raise StoreUnavailableError() from None
         try:
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback(conn)
+            raise StoreUnavailableError() from None
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    def _transact(self, ns: int, keys: list[str], step: Step[R]) -> R:
+        with self._immediate() as conn:
             now = self._clock()
             current: list[bytes | None] = []
             expiries: list[float | None] = []
@@ -182,13 +199,6 @@ class SQLiteStore(LocalStore):
                 if self._local.writes >= SWEEP_EVERY:
                     self._local.writes = 0
                     self._sweep(conn, now)
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            self._rollback(conn)
-            raise StoreUnavailableError() from None
-        except BaseException:
-            self._rollback(conn)
-            raise
         return result
 
     @staticmethod
@@ -209,12 +219,7 @@ class SQLiteStore(LocalStore):
         )
 
     def _set_tx(self, key: str, member: str, *, add: bool, ttl: float | None) -> None:
-        conn = self._connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
-            raise StoreUnavailableError() from None
-        try:
+        with self._immediate() as conn:
             now = self._clock()
             row = conn.execute(
                 "SELECT expires FROM securekit_store WHERE ns = ? AND key = ?", (NS_SET, key)
@@ -247,10 +252,6 @@ class SQLiteStore(LocalStore):
                     conn.execute(
                         "DELETE FROM securekit_store WHERE ns = ? AND key = ?", (NS_SET, key)
                     )
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            self._rollback(conn)
-            raise StoreUnavailableError() from None
 
     def _set_add(self, key: str, member: str, ttl: float | None) -> None:
         self._set_tx(key, member, add=True, ttl=ttl)
