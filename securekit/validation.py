@@ -24,13 +24,14 @@ markers for parametrized rules (``Annotated[int, IntRange(...)]``) and as the
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
@@ -830,6 +831,20 @@ _REASONS_BY_TYPE: Final[Mapping[str, InputReason]] = {
 }
 
 
+_V = TypeVar("_V")
+
+
+def _converted(model: type[BaseModel], validate: Callable[[], _V]) -> _V:
+    """Run a pydantic validation; its ``ValidationError`` becomes ``InputValidationError``."""
+    try:
+        return validate()
+    except ValidationError as exc:
+        error = _convert(model, exc)
+    # Raised outside the handler: pydantic's ValidationError keeps the
+    # input, and a suppressed __context__ is still reachable.
+    raise error
+
+
 def _convert(model: type[BaseModel], error: ValidationError) -> InputValidationError:
     """Turn pydantic's error into one InputValidationError, without the input."""
     first = error.errors(include_url=False, include_context=True, include_input=False)[0]
@@ -877,15 +892,7 @@ class SecureModel(BaseModel):
 
     def __init__(self, /, **data: Any) -> None:
         """Validate keyword arguments; raises ``InputValidationError``."""
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            error = _convert(type(self), exc)
-        else:
-            return
-        # Raised outside the handler: pydantic's ValidationError keeps the
-        # input, and a suppressed __context__ is still reachable.
-        raise error
+        _converted(type(self), functools.partial(super().__init__, **data))
 
     # Tell pydantic this __init__ only wraps the base one: otherwise pydantic
     # routes every validation (model_validate, nested models) through it and
@@ -894,13 +901,7 @@ class SecureModel(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Validate an assignment; raises ``InputValidationError``."""
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as exc:
-            error = _convert(type(self), exc)
-        else:
-            return
-        raise error
+        _converted(type(self), functools.partial(super().__setattr__, name, value))
 
     @classmethod
     def model_validate(
@@ -915,19 +916,17 @@ class SecureModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate a Python object (e.g. from :func:`load_json`)."""
-        try:
-            return super().model_validate(
-                obj,
-                strict=strict,
-                extra=extra,
-                from_attributes=from_attributes,
-                context=context,
-                by_alias=by_alias,
-                by_name=by_name,
-            )
-        except ValidationError as exc:
-            error = _convert(cls, exc)
-        raise error
+        validate = functools.partial(
+            super().model_validate,
+            obj,
+            strict=strict,
+            extra=extra,
+            from_attributes=from_attributes,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+        return _converted(cls, validate)
 
     @classmethod
     def model_validate_json(
@@ -945,15 +944,13 @@ class SecureModel(BaseModel):
         # depth or size limit: run the strict loader first, then let pydantic
         # validate in JSON mode (where "2024-01-01" is a valid date).
         load_json(bytes(json_data) if isinstance(json_data, bytearray) else json_data)
-        try:
-            return super().model_validate_json(
-                json_data,
-                strict=strict,
-                extra=extra,
-                context=context,
-                by_alias=by_alias,
-                by_name=by_name,
-            )
-        except ValidationError as exc:
-            error = _convert(cls, exc)
-        raise error
+        validate = functools.partial(
+            super().model_validate_json,
+            json_data,
+            strict=strict,
+            extra=extra,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+        return _converted(cls, validate)
