@@ -59,7 +59,7 @@ def me() -> dict[str, str]:
 
 @app.get("/crash")
 def crash() -> str:
-    raise RuntimeError("connection to db://admin:hunter2@db failed")
+    raise RuntimeError("connection to db://admin:hunter2@db failed")  # pragma: allowlist secret
 
 
 def main() -> None:

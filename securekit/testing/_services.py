@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess  # nosec B404 - fixed argv, no shell, our own service binaries
+import subprocess  # nosec B404
 import tempfile
 import time
 from pathlib import Path
@@ -87,7 +87,8 @@ class RedisServer:
             "--dir", str(self._dir),
             "--protected-mode", "yes",
         ]  # fmt: skip
-        self._proc = subprocess.Popen(  # noqa: S603  # nosec B603 - list argv, no shell
+        # A list argv and no shell.
+        self._proc = subprocess.Popen(  # noqa: S603  # nosec B603
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + timeout
