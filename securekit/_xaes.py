@@ -80,39 +80,25 @@ class XAES256GCM:
         self._local.ecb = ecb
         return ecb
 
-    def derive(self, nonce: bytes) -> tuple[bytes, bytes]:
-        """Return the AES-256-GCM key ``Kx`` and 12-byte nonce ``Nx`` for ``nonce``."""
+    def _subkey(self, nonce: bytes) -> bytes:
+        """The AES-256-GCM key ``Kx`` for ``nonce`` (the per-message hot path)."""
         if len(nonce) != NONCE_SIZE:
             raise ValueError("XAES-256-GCM nonces are 24 bytes")
         low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
-        blocks = self._p1 + low + self._p2 + low
         try:
             ecb: CipherContext = self._local.ecb
         except AttributeError:
             ecb = self._ecb()
-        return ecb.update(blocks), nonce[12:]
+        return ecb.update(self._p1 + low + self._p2 + low)
+
+    def derive(self, nonce: bytes) -> tuple[bytes, bytes]:
+        """Return the AES-256-GCM key ``Kx`` and 12-byte nonce ``Nx`` for ``nonce``."""
+        return self._subkey(nonce), nonce[12:]
 
     def encrypt(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         """Encrypt; returns ciphertext followed by the 16-byte tag."""
-        # derive() inlined: this is the per-message hot path.
-        if len(nonce) != NONCE_SIZE:
-            raise ValueError("XAES-256-GCM nonces are 24 bytes")
-        low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
-        try:
-            ecb: CipherContext = self._local.ecb
-        except AttributeError:
-            ecb = self._ecb()
-        key = ecb.update(self._p1 + low + self._p2 + low)
-        return self.inner(key).encrypt(nonce[12:], plaintext, aad)
+        return self.inner(self._subkey(nonce)).encrypt(nonce[12:], plaintext, aad)
 
     def decrypt(self, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
         """Decrypt and authenticate; raises ``cryptography``'s ``InvalidTag``."""
-        if len(nonce) != NONCE_SIZE:
-            raise ValueError("XAES-256-GCM nonces are 24 bytes")
-        low = (int.from_bytes(nonce[:12], "big") ^ self._k1_low).to_bytes(12, "big")
-        try:
-            ecb: CipherContext = self._local.ecb
-        except AttributeError:
-            ecb = self._ecb()
-        key = ecb.update(self._p1 + low + self._p2 + low)
-        return self.inner(key).decrypt(nonce[12:], ciphertext, aad)
+        return self.inner(self._subkey(nonce)).decrypt(nonce[12:], ciphertext, aad)
