@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 import urllib.parse
@@ -29,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from securekit._clock import Clock, aware, resolve, system_clock
+from securekit._net import is_loopback
 from securekit.errors import ConfigurationError, InvalidTokenError, TokenReason
 from securekit.jwt import Claims, JWTVerifier, RemoteJWKS
 from securekit.keys import KeyRing
@@ -68,7 +68,6 @@ _STATE_BYTES: Final = 32
 _MAX_PARAM: Final = 4096
 _TOKEN_ISH_RE: Final = re.compile(r"[\x21-\x7e]+")
 _IMPLICIT_PARAMS: Final = frozenset({"access_token", "id_token", "token_type"})
-_LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def pkce_verifier() -> str:
@@ -122,15 +121,6 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _endpoint(value: str, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str")
@@ -151,7 +141,7 @@ def _endpoint(value: str, what: str) -> str:
         raise ConfigurationError(f"{what} must be an absolute URL")
     # RFC 9700 section 2.6 / RFC 8252 section 8.3: TLS everywhere except the
     # loopback interface, where traffic never leaves the machine.
-    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
         raise ConfigurationError(f"{what} must use https (http only on loopback)")
     return value
 

@@ -22,7 +22,6 @@ import gzip
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import itertools
 import logging
 import re
@@ -41,6 +40,7 @@ from urllib.parse import urlsplit
 
 from argon2.low_level import Type, hash_secret_raw
 
+from securekit._net import is_loopback
 from securekit._password_formats import Argon2Hash, LegacyHash, encode_argon2, parse
 from securekit.errors import (
     ConfigurationError,
@@ -677,17 +677,7 @@ class OfflineBreachChecker:
         )
 
 
-_LOOPBACK_NAMES: Final = frozenset({"localhost"})
 _RANGE_LINE = re.compile(r"([0-9A-Fa-f]{35}):([0-9]{1,10})")
-
-
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _range_match(body: str, suffix: str, min_count: int) -> bool | None:
@@ -763,7 +753,7 @@ class RangeAPIBreachChecker:
         host = parts.hostname or ""
         if parts.scheme not in {"https", "http"} or not host:
             raise ConfigurationError("base_url must be an https:// URL")
-        if parts.scheme == "http" and not _is_loopback(host):
+        if parts.scheme == "http" and not is_loopback(host):
             raise ConfigurationError("base_url must use https:// (plain http only to loopback)")
         if parts.username is not None or parts.query or parts.fragment:
             raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
