@@ -126,6 +126,14 @@ def _reject(reason: UploadReason) -> NoReturn:
     raise UploadRejectedError(reason) from None
 
 
+def _unsafe_characters(name: str) -> bool:
+    """Whether a filename or path component holds a reserved, forbidden or escaped character."""
+    for char in name:
+        if char in _RESERVED_CHARACTERS or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return True
+    return _PERCENT_ESCAPE.search(name) is not None
+
+
 def _name_rules(name: str) -> None:
     """The rules every form of a filename must pass (raw and NFKC)."""
     if ".." in name or name.startswith((".", "-")):
@@ -135,10 +143,7 @@ def _name_rules(name: str) -> None:
     if name[0].isspace() or name[-1].isspace() or name.endswith("."):
         # Windows strips trailing dots and spaces ("shell.php." == "shell.php").
         _reject(UploadReason.BAD_FILENAME)
-    for char in name:
-        if char in _RESERVED_CHARACTERS or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            _reject(UploadReason.BAD_FILENAME)
-    if _PERCENT_ESCAPE.search(name) is not None:
+    if _unsafe_characters(name):
         _reject(UploadReason.BAD_FILENAME)
     stem = name.split(".", 1)[0].rstrip(" ").casefold()
     if stem in _DEVICE_NAMES:
@@ -212,10 +217,7 @@ def _path_component(component: str) -> None:
         _reject(UploadReason.UNSAFE_PATH)
     if component[-1] in ". " or component[0].isspace() or component[-1].isspace():
         _reject(UploadReason.UNSAFE_PATH)
-    for char in component:
-        if char in _RESERVED_CHARACTERS or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            _reject(UploadReason.UNSAFE_PATH)
-    if _PERCENT_ESCAPE.search(component) is not None:
+    if _unsafe_characters(component):
         _reject(UploadReason.UNSAFE_PATH)
     folded = unicodedata.normalize("NFKC", component)
     for candidate in {component, folded}:

@@ -40,6 +40,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
 
+from securekit._chunked import read_full
 from securekit.csrf import CSRFProtect
 from securekit.errors import CSRFError, CSRFReason, InputReason, InputValidationError
 from securekit.headers import SecurityHeaders
@@ -236,15 +237,9 @@ class SecureWSGIMiddleware(Middleware[WSGIApp]):
             wanted = self.core.max_form_bytes + 1
         else:
             wanted = min(length, self.core.max_form_bytes + 1)
-        chunks: list[bytes] = []
-        size = 0
-        while size < wanted:
-            chunk = stream.read(wanted - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        body = b"".join(chunks)
+        # Content-Length: 0 reads nothing (not even an empty read).
+        body = read_full(stream, wanted) if wanted > 0 else b""
+        size = len(body)
         environ["wsgi.input"] = io.BufferedReader(_Replay(body, stream))
         complete = size <= self.core.max_form_bytes and (length is None or size >= length)
         return body[: self.core.max_form_bytes], complete
