@@ -186,7 +186,7 @@ def _is_async(store: object) -> bool:
 
 
 class _SessionCore:
-    """Configuration and the pure parts of session handling (sync and async share it)."""
+    """Configuration and session logic, written once (sync and async share it)."""
 
     _store: object
 
@@ -652,26 +652,16 @@ class AsyncSessionManager(_SessionCore):
         data: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> tuple[str, Session]:
-        """Start a new session for ``user_id`` (see :meth:`SessionManager.create`).
+        """Start a new session for ``user_id``.
 
-        Returns:
-            ``(token, session)``: put the token in the cookie; it is never
-            stored server-side.
-
-        Raises:
-            SessionError: ``TOO_LARGE`` when the data exceeds the cap.
-            ConfigurationError: the data is not JSON-serializable.
-            StoreUnavailableError: the store is down.
+        See :meth:`SessionManager.create`.
         """
         return await self._run(self._create(user_id, data, now))
 
     async def get(self, token: str, *, now: datetime | None = None) -> Session:
         """Return the session of ``token``, refreshing its idle timeout.
 
-        Raises:
-            SessionError: ``MALFORMED``, ``UNKNOWN``, ``EXPIRED_IDLE``,
-                ``EXPIRED_ABSOLUTE`` or ``REVOKED``.
-            StoreUnavailableError: the store is down (no session is valid).
+        See :meth:`SessionManager.get`.
         """
         key, stamp = self._begin(token, now)
         raw = await self._store.get(key)
@@ -681,7 +671,10 @@ class AsyncSessionManager(_SessionCore):
         return await self._run(self._get(key, stamp, raw, force_touch=False))
 
     async def touch(self, token: str, *, now: datetime | None = None) -> Session:
-        """Like :meth:`get`, but always record this moment as last use."""
+        """Like :meth:`get`, but always record this moment as last use.
+
+        See :meth:`SessionManager.touch`.
+        """
         return await self._run(self._touch_now(token, now))
 
     async def update(
@@ -689,11 +682,7 @@ class AsyncSessionManager(_SessionCore):
     ) -> Session:
         """Replace the session's data (and record this moment as last use).
 
-        A compare-and-set, as :meth:`SessionManager.update`: a session
-        destroyed or rotated by a concurrent request is never resurrected.
-
-        Raises:
-            SessionError: as :meth:`get`, or ``TOO_LARGE``.
+        See :meth:`SessionManager.update`.
         """
         return await self._run(self._update(token, data, now))
 
@@ -707,31 +696,21 @@ class AsyncSessionManager(_SessionCore):
     ) -> tuple[str, Session]:
         """Replace the session's id (call on login and any privilege change).
 
-        Atomic as :meth:`SessionManager.rotate`: of two concurrent rotations
-        exactly one succeeds; the other raises ``REVOKED``. A new ``user_id``
-        also restarts the absolute timeout.
-
-        Returns:
-            ``(new_token, session)``.
-
-        Raises:
-            SessionError: as :meth:`get`, or ``REVOKED`` when a concurrent
-                request rotated or destroyed the session first.
+        See :meth:`SessionManager.rotate`.
         """
         return await self._run(self._rotate(token, user_id, data, now))
 
     async def destroy(self, token: str) -> bool:
         """End the session of ``token`` (logout); True if it existed.
 
-        A malformed token simply does not exist (returns False).
+        See :meth:`SessionManager.destroy`.
         """
         return await self._run(self._destroy(token))
 
     async def destroy_all(self, user_id: str) -> int:
         """End every session of ``user_id`` (password change, "log out everywhere").
 
-        Returns:
-            How many live sessions were ended.
+        See :meth:`SessionManager.destroy_all`.
         """
         return await self._run(self._destroy_all(user_id))
 
