@@ -24,6 +24,8 @@ from securekit.errors import (
     ConfigurationError,
     CSRFError,
     CSRFReason,
+    InputReason,
+    InputValidationError,
     InsecureConfigurationWarning,
     SessionError,
     SessionReason,
@@ -45,6 +47,7 @@ __all__ = [
     "form_kind",
     "form_token",
     "installed_context",
+    "prefix_form_token",
     "required_session",
 ]
 
@@ -161,6 +164,26 @@ def form_token(content_type: str, body: bytes) -> str | None:
     if kind == "multipart":
         return _multipart_token(content_type, body)
     return None
+
+
+def prefix_form_token(content_type: str, body: bytes, *, complete: bool) -> str | None:
+    """The CSRF form field of a form body read up to ``max_form_bytes``.
+
+    Args:
+        content_type: the request's form Content-Type (``form_kind`` is not None).
+        body: the body read so far.
+        complete: whether ``body`` is the whole body.
+
+    Raises:
+        InputValidationError: ``TOO_LARGE``, a url-encoded form not read to its end.
+        CSRFError: ``MALFORMED_TOKEN``, an ambiguous or unreadable field.
+    """
+    if form_kind(content_type) == "urlencoded" and not complete:
+        # The field may be anywhere in a url-encoded body: refuse a form too
+        # large to search rather than guess (multipart: browsers send fields
+        # in document order, so the prefix is searched).
+        raise InputValidationError(InputReason.TOO_LARGE)
+    return form_token(content_type, body)
 
 
 def _referer_origin(referer: str) -> str:

@@ -44,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     ) from exc
 
 from securekit.csrf import FORM_FIELD, HEADER_NAME, CSRFProtect
-from securekit.errors import CSRFError, CSRFReason, InputReason, InputValidationError
+from securekit.errors import CSRFError, CSRFReason
 from securekit.headers import SecurityHeaders
 from securekit.integrations._common import (
     CONTEXT_KEY,
@@ -56,7 +56,7 @@ from securekit.integrations._common import (
     Middleware,
     RequestContext,
     form_kind,
-    form_token,
+    prefix_form_token,
 )
 from securekit.sessions import SessionCookie, SessionManager
 
@@ -234,11 +234,7 @@ class SecureASGIMiddleware(Middleware[ASGIApp]):
         kind = form_kind(content_type)
         if not header_token and kind is not None and content_type is not None:
             body, replay, complete = await self._read_prefix(receive)
-            if kind == "urlencoded" and not complete:
-                # The field may be anywhere in a url-encoded body: refuse a
-                # form too large to search rather than guess.
-                raise InputValidationError(InputReason.TOO_LARGE)
-            body_token = form_token(content_type, body)
+            body_token = prefix_form_token(content_type, body, complete=complete)
         self.core.check_csrf(
             ctx,
             headers=headers,

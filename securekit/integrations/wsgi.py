@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 from securekit._chunked import read_full
 from securekit.csrf import CSRFProtect
-from securekit.errors import CSRFError, CSRFReason, InputReason, InputValidationError
+from securekit.errors import CSRFError, CSRFReason
 from securekit.headers import SecurityHeaders
 from securekit.integrations._common import (
     CONTEXT_KEY,
@@ -55,7 +55,7 @@ from securekit.integrations._common import (
     Middleware,
     RequestContext,
     form_kind,
-    form_token,
+    prefix_form_token,
 )
 
 # The reason phrases of the statuses a problem response can have: the titles
@@ -213,9 +213,7 @@ class SecureWSGIMiddleware(Middleware[WSGIApp]):
         kind = form_kind(content_type if isinstance(content_type, str) else None)
         if not header_token and kind is not None and isinstance(content_type, str):
             body, complete = self._read_prefix(environ)
-            if kind == "urlencoded" and not complete:
-                raise InputValidationError(InputReason.TOO_LARGE)
-            body_token = form_token(content_type, body)
+            body_token = prefix_form_token(content_type, body, complete=complete)
         self.core.check_csrf(
             ctx,
             headers=headers,
