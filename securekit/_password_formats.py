@@ -261,13 +261,16 @@ def _pbkdf2_checker(salt: bytes, iterations: int, expected: bytes) -> Callable[[
     return check
 
 
-def _pbkdf2_iterations(text: str, limits: StoredHashLimits) -> int | PasswordReason:
-    iterations = _decimal(text)
+def _pbkdf2_hash(
+    scheme: str, iterations_text: str, salt: bytes, expected: bytes, limits: StoredHashLimits
+) -> LegacyHash | PasswordReason:
+    """A PBKDF2-HMAC-SHA256 hash once its format parsed: check the count, build the checker."""
+    iterations = _decimal(iterations_text)
     if iterations is None or iterations < 1:
         return PasswordReason.MALFORMED_HASH
     if iterations > limits.pbkdf2_max_iterations:
         return PasswordReason.HASH_OVER_LIMIT
-    return iterations
+    return LegacyHash(scheme=scheme, checker=_pbkdf2_checker(salt, iterations, expected))
 
 
 def _parse_django_pbkdf2(text: str, limits: StoredHashLimits) -> LegacyHash | PasswordReason:
@@ -280,13 +283,8 @@ def _parse_django_pbkdf2(text: str, limits: StoredHashLimits) -> LegacyHash | Pa
         return PasswordReason.MALFORMED_HASH
     if len(expected) != 32:
         return PasswordReason.MALFORMED_HASH
-    iterations = _pbkdf2_iterations(parts[1], limits)
-    if isinstance(iterations, PasswordReason):
-        return iterations
-    return LegacyHash(
-        scheme="django-pbkdf2_sha256",
-        checker=_pbkdf2_checker(parts[2].encode("ascii"), iterations, expected),
-    )
+    salt = parts[2].encode("ascii")
+    return _pbkdf2_hash("django-pbkdf2_sha256", parts[1], salt, expected, limits)
 
 
 def _parse_passlib_pbkdf2(text: str, limits: StoredHashLimits) -> LegacyHash | PasswordReason:
@@ -297,12 +295,7 @@ def _parse_passlib_pbkdf2(text: str, limits: StoredHashLimits) -> LegacyHash | P
     expected = _ab64_decode(parts[4])
     if salt is None or expected is None or not 1 <= len(salt) <= 64 or len(expected) != 32:
         return PasswordReason.MALFORMED_HASH
-    iterations = _pbkdf2_iterations(parts[2], limits)
-    if isinstance(iterations, PasswordReason):
-        return iterations
-    return LegacyHash(
-        scheme="passlib-pbkdf2_sha256", checker=_pbkdf2_checker(salt, iterations, expected)
-    )
+    return _pbkdf2_hash("passlib-pbkdf2_sha256", parts[2], salt, expected, limits)
 
 
 def _hex(text: str, size: int) -> bytes | None:
@@ -325,12 +318,7 @@ def _parse_werkzeug(text: str, limits: StoredHashLimits) -> LegacyHash | Passwor
         expected = _hex(parts[2], 32)
         if expected is None:
             return PasswordReason.MALFORMED_HASH
-        iterations = _pbkdf2_iterations(method[2], limits)
-        if isinstance(iterations, PasswordReason):
-            return iterations
-        return LegacyHash(
-            scheme="werkzeug-pbkdf2_sha256", checker=_pbkdf2_checker(salt, iterations, expected)
-        )
+        return _pbkdf2_hash("werkzeug-pbkdf2_sha256", method[2], salt, expected, limits)
     if len(method) != 4:
         return PasswordReason.MALFORMED_HASH
     n, r, p = (_decimal(value) for value in method[1:])
