@@ -157,8 +157,14 @@ class Nh3Engine:
 
     def clean(self, html: str) -> str:
         """Return the sanitized form of ``html``."""
+        if self._checked is None:
+            return self._cleaner.clean(html)
+        # Input already in html5ever's form (the confirming pass over our
+        # own output) goes straight to the checked cleaner.
+        if any(marker in html for marker in self._markers):
+            return self._checked.clean(html)
         out = self._cleaner.clean(html)
-        if self._checked is not None and any(marker in out for marker in self._markers):
+        if any(marker in out for marker in self._markers):
             return self._checked.clean(html)
         return out
 
