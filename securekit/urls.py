@@ -129,6 +129,7 @@ class _Authority:
     host: str  # IDNA-mapped ASCII host, lower case, or an IP literal without brackets
     port: int | None
     is_ip: bool
+    trailing_dot: bool = False  # the name ended in "." (removed from host)
 
 
 def _parse_authority(authority: str) -> _Authority | None:
@@ -136,6 +137,7 @@ def _parse_authority(authority: str) -> _Authority | None:
     if "@" in authority or "%" in authority or authority == "":
         return None
     port_text: str | None = None
+    trailing_dot = False
     if authority.startswith("["):
         end = authority.find("]")
         if end < 0:
@@ -157,12 +159,18 @@ def _parse_authority(authority: str) -> _Authority | None:
         if mapped is None:
             return None
         host, is_ip = mapped
+        trailing_dot = _ends_with_dot(host_text)
     port: int | None = None
     if port_text is not None:
         if not _PORT_RE.fullmatch(port_text) or not 0 < int(port_text) < 65536:
             return None
         port = int(port_text)
-    return _Authority(host=host, port=port, is_ip=is_ip)
+    return _Authority(host=host, port=port, is_ip=is_ip, trailing_dot=trailing_dot)
+
+
+def _ends_with_dot(host: str) -> bool:
+    # UTS 46 maps the ideographic and fullwidth full stops to "." too.
+    return host.endswith((".", "\u3002", "\uff0e", "\uff61"))
 
 
 def _map_host(host: str) -> tuple[str, bool] | None:
@@ -244,8 +252,10 @@ def is_safe_redirect(
     Hosts compare case-insensitively after IDNA (UTS 46) mapping, as a browser
     maps them: fullwidth letters map to ASCII, so a fullwidth spelling of
     ``example.com`` *is* ``example.com`` (the browser goes there), while a
-    Cyrillic look-alike is another host; one trailing dot names the same
-    host. An ``allowed_hosts`` entry may carry a port
+    Cyrillic look-alike is another host. A trailing dot (``example.com.``)
+    is refused: the browser keeps it, so the page would have another origin
+    than yours (no cookies, CORS or CSP of yours apply; Django refuses it
+    too). An ``allowed_hosts`` entry may carry a port
     (``example.com:8443``), which must then match; an entry without a port
     allows the scheme's default port only (80 for http, 443 for https). A
     scheme-relative URL inherits the page's scheme, which is unknown here, so
@@ -297,7 +307,7 @@ def is_safe_redirect(
         if scheme not in ("https", "http") or (require_https and scheme != "https"):
             return False
     parsed = _parse_authority(authority)
-    if parsed is None:
+    if parsed is None or parsed.trailing_dot:
         return False
     default_port = _DEFAULT_PORTS.get(scheme)
     for entry in entries:

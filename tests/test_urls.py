@@ -162,3 +162,14 @@ def test_arbitrary_text_never_raises(url: str) -> None:
     assert result in (True, False)
     if result and url.lower().startswith(("//", "http:", "https:")):
         assert "example.com" in url.lower() or FW in url.lower()
+
+
+def test_trailing_dot_is_another_origin() -> None:
+    # Decision (review): UTS 46 case and width mapping give the same host, so
+    # those are allowed; a trailing dot survives URL parsing, so the target
+    # is another origin and is refused (as Django does).
+    assert is_safe_redirect(f"https://{FW}.com/", allowed_hosts=HOSTS)
+    assert is_safe_redirect("https://EXAMPLE.com/", allowed_hosts=HOSTS)
+    for url in ("https://example.com./", "//example.com./", "https://example.com\u3002/"):
+        assert not is_safe_redirect(url, allowed_hosts=HOSTS), url
+    assert is_safe_redirect("https://example.com/", allowed_hosts={"example.com."})
