@@ -332,6 +332,15 @@ def safe_redirect_target(
 
     ``None`` (a missing ``next`` parameter) also gives the fallback.
 
+    Args:
+        url: the untrusted target, or None.
+        fallback: where to go instead (your own path, such as ``"/"``).
+        allowed_hosts: as for :func:`is_safe_redirect`.
+        require_https: as for :func:`is_safe_redirect` (default False).
+
+    Returns:
+        ``url`` when it is safe, otherwise ``fallback``.
+
     Raises:
         ConfigurationError: ``fallback`` is not itself a safe target.
     """
