@@ -132,7 +132,10 @@ class Nh3Engine:
         options: dict[str, Any] = {
             "tags": set(policy.tags),
             "clean_content_tags": set(CLEAN_CONTENT_TAGS - frozenset(policy.tags)),
-            "attributes": {tag: set(attrs) for tag, attrs in policy.attributes.items()},
+            # "*" always given: without it ammonia keeps its default generic
+            # attributes (lang, title) on every tag, outside the policy.
+            "attributes": {"*": set()}
+            | {tag: set(attrs) for tag, attrs in policy.attributes.items()},
             "url_schemes": set(policy.url_schemes),
             "strip_comments": True,
             "link_rel": policy.link_rel,

@@ -240,3 +240,17 @@ def test_url_allowed_reads_schemes_as_a_browser_does() -> None:
     assert not url_allowed("https://example.com/\x7f", schemes)
     assert not url_allowed("&#106;avascript:alert(1)", schemes)
     assert not url_allowed("1http:x", schemes)
+
+
+@pytest.mark.parametrize("engine", ["nh3", "bleach"])
+def test_no_attribute_outside_the_policy_on_other_tags(engine: h.EngineName) -> None:
+    # Review: without a "*" entry nh3 (ammonia) kept its default generic
+    # attributes, title and lang, on every tag (found by corpus mutation-069).
+    out = h.sanitize(
+        '<p title="t" lang="en">x</p><abbr title="a" lang="en">y</abbr>', engine=engine
+    )
+    assert out == '<p>x</p><abbr title="a">y</abbr>'
+    policy = h.Policy(tags={"p"}, attributes={"*": {"lang"}})
+    assert h.sanitize('<p title="t" lang="en">x</p>', policy=policy, engine=engine) == (
+        '<p lang="en">x</p>'
+    )

@@ -41,7 +41,7 @@ def _raw_cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(h.BASIC.tags),
         clean_content_tags={"script", "style"},
-        attributes={tag: set(attrs) for tag, attrs in h.BASIC.attributes.items()},
+        attributes={"*": set()} | {tag: set(attrs) for tag, attrs in h.BASIC.attributes.items()},
         url_schemes=set(h.BASIC.url_schemes),
         strip_comments=True,
         link_rel=h.DEFAULT_LINK_REL,
