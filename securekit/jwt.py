@@ -216,9 +216,41 @@ class Claims:
     family_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
+    def _registered(self) -> dict[str, Any]:
+        # RFC 7519 section 4.1 names, as the token carried them (NumericDates
+        # as seconds since the epoch).
+        names: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": self.subject,
+            "aud": self.audience[0] if len(self.audience) == 1 else list(self.audience),
+            "iat": int(self.issued_at.timestamp()),
+            "exp": int(self.expires_at.timestamp()),
+        }
+        if self.not_before is not None:
+            names["nbf"] = int(self.not_before.timestamp())
+        if self.jwt_id:
+            names["jti"] = self.jwt_id
+        return names
+
+    def __getitem__(self, name: str) -> Any:
+        """Return a claim by its JWT name: ``claims["sub"]``, ``claims["scope"]``.
+
+        Raises:
+            KeyError: the token has no such claim.
+        """
+        if name in self.extra:
+            return self.extra[name]
+        return self._registered()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.extra or name in self._registered()
+
     def get(self, name: str, default: Any = None) -> Any:
-        """Return the custom claim ``name`` (``extra``), or ``default``."""
-        return self.extra.get(name, default)
+        """Return the claim ``name`` (registered or custom), or ``default``."""
+        try:
+            return self[name]
+        except KeyError:
+            return default
 
 
 def _date(value: object) -> float:

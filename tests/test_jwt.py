@@ -957,3 +957,27 @@ def test_arbitrary_headers_raise_only_invalid_token(header: dict[str, Any], sig:
     token = f"{enc_json(header)}.{enc_json(claims())}.{b64(sig)}"
     with pytest.raises(InvalidTokenError):
         verifier_for().verify(token)
+
+
+def test_claims_are_readable_by_their_jwt_names() -> None:
+    from securekit.jwt import JWTIssuer, JWTVerifier
+    from securekit.keys import KeyRing as _KeyRing
+
+    ring = _KeyRing.generate("signing")
+    token = JWTIssuer(ring, issuer="https://auth.example", audience="api.example").issue(
+        subject="user-1", claims={"scope": "read"}
+    )
+    claims = JWTVerifier(ring, issuer="https://auth.example", audience="api.example").verify(token)
+    assert claims["sub"] == "user-1"
+    assert claims["iss"] == "https://auth.example"
+    assert claims["aud"] == "api.example"
+    assert claims["scope"] == "read"
+    assert claims["exp"] == int(claims.expires_at.timestamp())
+    assert claims["jti"] == claims.jwt_id
+    assert "scope" in claims
+    assert "nbf" in claims
+    assert "missing" not in claims
+    assert claims.get("sub") == "user-1"
+    assert claims.get("missing", 7) == 7
+    with pytest.raises(KeyError):
+        claims["missing"]
