@@ -66,8 +66,20 @@ ISSUER = "https://id.example"
 RING = KeyRing.generate("signing")
 
 
+class _NoReplayMarker(MemoryStore):
+    """Accepts every replay marker, so one ID token can be verified in a loop.
+
+    The baseline (PyJWT + a nonce compare) keeps no replay state either; the
+    single-use marker is one MemoryStore.add, tested in tests/test_oauth.py.
+    """
+
+    def add(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
+        return True
+
+
 def test_verify_id_token_against_pyjwt() -> None:
     flow = AuthorizationCodeFlow(
+        store=_NoReplayMarker(),
         issuer=ISSUER,
         client_id="client",
         authorization_endpoint=f"{ISSUER}/authorize",
