@@ -12,25 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from securekit.errors import ConfigurationError, InvalidTokenError, TokenReason, UnavailableError
 from securekit.jwt import JWTIssuer, JWTVerifier, RemoteJWKS
 from securekit.keys import KeyRing
 from securekit.testing import FixedClock
+from tests._pki import key_pem, make_ca, make_leaf, pem
 
 pytestmark = pytest.mark.network
 
 ISS = "https://issuer.example"
 AUD = "api.example"
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
 @dataclass
@@ -47,63 +40,12 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("tls")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    start = datetime.now(UTC) - timedelta(days=1)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("securekit test CA"))
-        .issuer_name(_name("securekit test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca, ca_key = make_ca("securekit test CA")
+    leaf, leaf_key = make_leaf(ca, ca_key, not_after=datetime.now(UTC) + timedelta(days=2))
     ca_file = directory / "ca.pem"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    ca_file.write_bytes(pem(ca))
     cert_file = directory / "leaf.pem"
-    cert_file.write_bytes(
-        leaf.public_bytes(serialization.Encoding.PEM)
-        + leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file.write_bytes(pem(leaf) + key_pem(leaf_key))
     state = Server(url="", ca_file=ca_file)
 
     class Handler(http.server.BaseHTTPRequestHandler):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import socket
 import ssl
 import threading
@@ -14,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from securekit.errors import ConfigurationError, InsecureConfigurationWarning
 from securekit.tls import (
@@ -28,6 +24,7 @@ from securekit.tls import (
     inspect_context,
     server_context,
 )
+from tests._pki import key_pem, make_ca, make_leaf, pem
 
 pytestmark = pytest.mark.network
 
@@ -55,110 +52,26 @@ class Pki:
     client_key: Path
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _ca(common: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common))
-        .issuer_name(_name(common))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def _leaf(
-    ca: x509.Certificate,
-    ca_key: ec.EllipticCurvePrivateKey,
-    *,
-    not_after: dt.datetime,
-    usage: x509.ObjectIdentifier = ExtendedKeyUsageOID.SERVER_AUTH,
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=2))
-        .not_valid_after(not_after)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey, password: bytes | None = None) -> bytes:
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.NoEncryption()
-        if password is None
-        else serialization.BestAvailableEncryption(password)
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     root = tmp_path_factory.mktemp("pki")
-    ca, ca_key = _ca("securekit test CA")
-    other, _ = _ca("some other CA")
-    leaf, leaf_key = _leaf(ca, ca_key, not_after=NOW + dt.timedelta(days=7))
-    old, old_key = _leaf(ca, ca_key, not_after=NOW - dt.timedelta(days=1))
-    client, client_key = _leaf(
+    ca, ca_key = make_ca("securekit test CA")
+    other, _ = make_ca("some other CA")
+    leaf, leaf_key = make_leaf(ca, ca_key, not_after=NOW + dt.timedelta(days=7))
+    old, old_key = make_leaf(ca, ca_key, not_after=NOW - dt.timedelta(days=1))
+    client, client_key = make_leaf(
         ca, ca_key, not_after=NOW + dt.timedelta(days=7), usage=ExtendedKeyUsageOID.CLIENT_AUTH
     )
     files = {
-        "ca": _pem(ca),
-        "cert": _pem(leaf),
-        "key": _key_pem(leaf_key),
-        "encrypted_key": _key_pem(leaf_key, KEY_PASSWORD),
-        "other_ca": _pem(other),
-        "expired_cert": _pem(old),
-        "expired_key": _key_pem(old_key),
-        "client_cert": _pem(client),
-        "client_key": _key_pem(client_key),
+        "ca": pem(ca),
+        "cert": pem(leaf),
+        "key": key_pem(leaf_key),
+        "encrypted_key": key_pem(leaf_key, KEY_PASSWORD),
+        "other_ca": pem(other),
+        "expired_cert": pem(old),
+        "expired_key": key_pem(old_key),
+        "client_cert": pem(client),
+        "client_key": key_pem(client_key),
     }
     paths = {}
     for name, data in files.items():
