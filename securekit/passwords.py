@@ -671,10 +671,11 @@ class OfflineBreachChecker:
         if folded in _blocklist() or folded in self._extra:
             return True
         raw = _utf8(password)
-        return (
-            raw is not None
-            and hashlib.sha1(raw, usedforsecurity=False).hexdigest().upper() in self._sha1
-        )
+        if raw is None:
+            return False
+        # Published breach lists (HIBP format) are indexed by SHA-1 of the password.
+        sha1 = hashlib.sha1(raw, usedforsecurity=False)  # reviewed: breach-list index, not a hash
+        return sha1.hexdigest().upper() in self._sha1
 
 
 _RANGE_LINE = re.compile(r"([0-9A-Fa-f]{35}):([0-9]{1,10})")
@@ -816,8 +817,9 @@ class RangeAPIBreachChecker:
             conn.close()
 
     def _lookup(self, raw: bytes) -> bool:
-        # SHA-1 is the range API's index format here, not a password hash.
-        digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest().upper()
+        digest = (
+            hashlib.sha1(raw, usedforsecurity=False).hexdigest().upper()
+        )  # reviewed: SHA-1 is the k-anonymity range API's index format, not a password hash
         prefix, suffix = digest[:5], digest[5:]
         try:
             found = _range_match(self._fetch(prefix).decode("ascii"), suffix, self._min_count)
