@@ -3,9 +3,9 @@
 :func:`run` is what shell-string process calls (``os.system``, or
 ``subprocess.run`` through a shell) should have been: the command is a list
 (a ``str`` is refused), the program is an absolute path or a name from an
-allowlist resolved on a fixed search path, the environment is minimal, untrusted operands go after ``--``, the
-whole process group is killed on timeout, and output is read incrementally
-up to a cap.
+allowlist resolved on a fixed search path, the environment is minimal,
+untrusted operands go after ``--``, the whole process group is killed on
+timeout, and output is read incrementally up to a cap.
 
 Example:
     >>> result = run(["/bin/echo", "hello"])
