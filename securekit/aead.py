@@ -48,13 +48,13 @@ from securekit.keys import Algorithm, Key, KeyKind, KeyRing
 
 __all__ = [
     "ALGORITHM_BYTES",
-    "Aead",
     "DEFAULT_MAX_PLAINTEXT",
     "DETERMINISTIC_VERSION",
     "ENVELOPE_VERSION",
+    "STREAM_VERSION",
+    "Aead",
     "Progress",
     "Readable",
-    "STREAM_VERSION",
     "Writable",
 ]
 

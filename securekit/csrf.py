@@ -41,10 +41,10 @@ from securekit.errors import (
 from securekit.keys import KeyKind, KeyRing
 
 __all__ = [
-    "CSRFProtect",
     "FORM_FIELD",
     "HEADER_NAME",
     "SAFE_METHODS",
+    "CSRFProtect",
 ]
 
 #: Methods that must not change state (RFC 9110 section 9.2.1): exempt.

@@ -42,7 +42,6 @@ from securekit.keys import KeyKind, KeyRing
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
-    "Claims",
     "DEFAULT_ACCESS_LIFETIME",
     "DEFAULT_FAMILY_LIFETIME",
     "DEFAULT_JWKS_MAX_AGE",
@@ -53,11 +52,12 @@ __all__ = [
     "DEFAULT_MAX_LIFETIME",
     "DEFAULT_MAX_TOKEN_BYTES",
     "DEFAULT_REFRESH_LIFETIME",
+    "MAX_LEEWAY",
+    "REFRESH_TOKEN_TYPE",
+    "Claims",
     "JTIDenylist",
     "JWTIssuer",
     "JWTVerifier",
-    "MAX_LEEWAY",
-    "REFRESH_TOKEN_TYPE",
     "RefreshTokens",
     "RemoteJWKS",
     "TokenPair",

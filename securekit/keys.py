@@ -45,18 +45,18 @@ from securekit.errors import (
 
 __all__ = [
     "AEAD_KEY_BYTES",
-    "Algorithm",
     "KEK_BYTES",
+    "MAC_KEY_MAX_BYTES",
+    "MAC_KEY_MIN_BYTES",
+    "RSA_GENERATE_BITS",
+    "RSA_MIN_BITS",
+    "Algorithm",
     "Key",
     "KeyKind",
     "KeyRing",
     "KeyStatus",
     "KeyWrapper",
     "LocalKeyWrapper",
-    "MAC_KEY_MAX_BYTES",
-    "MAC_KEY_MIN_BYTES",
-    "RSA_GENERATE_BITS",
-    "RSA_MIN_BITS",
     "Secret",
     "jwk_thumbprint",
 ]

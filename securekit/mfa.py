@@ -49,8 +49,8 @@ __all__ = [
     "DEFAULT_TOTP_SECRET_BYTES",
     "DEFAULT_TOTP_WINDOW",
     "MIN_TOTP_SECRET_BYTES",
-    "RecoveryCodes",
     "TOTP",
+    "RecoveryCodes",
     "generate_totp_secret",
 ]
 

@@ -52,19 +52,19 @@ from securekit.errors import (
 from securekit.keys import KeyKind, KeyRing
 
 __all__ = [
-    "Argon2Parameters",
-    "BreachChecker",
     "DEFAULT_CALIBRATION_TARGET",
     "DEFAULT_PARAMETERS",
     "MAX_PASSWORD_LENGTH",
     "MIN_LENGTH_SINGLE_FACTOR",
     "MIN_LENGTH_WITH_MFA",
     "OWASP_MINIMUM",
+    "RFC_9106_HIGH_MEMORY",
+    "RFC_9106_LOW_MEMORY",
+    "Argon2Parameters",
+    "BreachChecker",
     "OfflineBreachChecker",
     "PasswordHasher",
     "PasswordPolicy",
-    "RFC_9106_HIGH_MEMORY",
-    "RFC_9106_LOW_MEMORY",
     "RangeAPIBreachChecker",
     "StoredHashLimits",
     "calibrate",

@@ -33,9 +33,9 @@ from securekit.errors import ConfigurationError, RateLimitedError, RateLimitReas
 from securekit.stores import AsyncStore, PenaltyRule, Store
 
 __all__ = [
+    "DEFAULT_THROTTLE_POLICY",
     "AsyncLoginThrottle",
     "AsyncRateLimiter",
-    "DEFAULT_THROTTLE_POLICY",
     "Decision",
     "LoginThrottle",
     "RateLimiter",

@@ -37,14 +37,14 @@ from securekit.errors import (
 from securekit.stores import AsyncStore, Store
 
 __all__ = [
-    "AsyncSessionManager",
     "DEFAULT_ABSOLUTE_TIMEOUT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_DATA_BYTES",
+    "TOKEN_BYTES",
+    "AsyncSessionManager",
     "Session",
     "SessionCookie",
     "SessionManager",
-    "TOKEN_BYTES",
 ]
 
 #: Random bytes per session id: 256 bits from ``secrets`` (OWASP Session
