@@ -288,10 +288,13 @@ class VerificationError(SecurekitError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reason={self.reason.value!r})"
 
-    def __reduce__(self) -> tuple[type[VerificationError], tuple[_Reason]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[VerificationError], tuple[_Reason], dict[str, object]]:
         # Keeps the exception picklable for multiprocessing without ever
-        # routing anything but the reason through args.
-        return (type(self), (self.reason,))
+        # routing anything but the reason through args; the schema-level
+        # attributes (field, retry_after) travel as state.
+        return (type(self), (self.reason,), dict(vars(self)))
 
 
 class InputValidationError(VerificationError):
@@ -308,11 +311,6 @@ class InputValidationError(VerificationError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reason={self.reason.value!r}, field={self.field!r})"
-
-    def __reduce__(
-        self,
-    ) -> tuple[type[VerificationError], tuple[_Reason]]:
-        return (type(self), (self.reason,))
 
 
 class WeakPasswordError(VerificationError):
@@ -361,11 +359,6 @@ class RateLimitedError(VerificationError):
         #: Seconds until a retry may succeed (not secret).
         self.retry_after = retry_after
 
-    def __reduce__(
-        self,
-    ) -> tuple[type[VerificationError], tuple[_Reason]]:
-        return (type(self), (self.reason,))
-
 
 class UploadRejectedError(VerificationError):
     """An uploaded file, filename, path or archive was rejected."""
@@ -410,8 +403,3 @@ class ProcessError(VerificationError):
         super().__init__(reason)
         #: The exit status for ``NONZERO_EXIT`` (negative: killed by that signal).
         self.returncode = returncode
-
-    def __reduce__(
-        self,
-    ) -> tuple[type[VerificationError], tuple[_Reason]]:
-        return (type(self), (self.reason,))

@@ -95,3 +95,12 @@ def test_field_and_retry_after_are_schema_values() -> None:
     assert "username" in repr(exc)
     limited = errors.RateLimitedError(errors.RateLimitReason.LIMIT_EXCEEDED, retry_after=3.5)
     assert limited.retry_after == 3.5
+
+
+def test_pickling_keeps_schema_attributes() -> None:
+    exc = errors.InputValidationError(errors.InputReason.TOO_LONG, field="username")
+    clone = pickle.loads(pickle.dumps(exc))
+    assert clone.field == "username"
+    assert clone.reason is errors.InputReason.TOO_LONG
+    limited = errors.RateLimitedError(errors.RateLimitReason.THROTTLED, retry_after=2.0)
+    assert pickle.loads(pickle.dumps(limited)).retry_after == 2.0
